@@ -1,0 +1,150 @@
+// The in-memory form of a tenant profile (docs/profiles.md documents the YAML).
+// Parsing and validation fill it; nothing downstream re-validates user input, so
+// every field here is already checked and normalised (absolute paths, known
+// names, sizes in bytes).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bulkhead::config {
+
+inline constexpr int kProfileVersion = 1;
+// Host uids below this are the host's own users and never given to a tenant.
+inline constexpr uint32_t kFirstTenantHostId = 65536;
+inline constexpr uint32_t kDefaultIdCount = 65536;
+
+// The host uid and gid range of a tenant: tenant id N is host id base + N.
+struct IdRange {
+  uint32_t base = 0;
+  uint32_t count = kDefaultIdCount;
+  [[nodiscard]] uint64_t end() const { return uint64_t{base} + count; }  // one past the last
+  [[nodiscard]] bool overlaps(const IdRange& o) const { return base < o.end() && o.base < end(); }
+};
+
+// Every namespace is on by default. Validation allows turning off only uts and
+// cgroup (sharing those with the host exposes nothing writable to a tenant).
+struct Namespaces {
+  bool user = true;
+  bool pid = true;
+  bool mount = true;
+  bool net = true;
+  bool uts = true;
+  bool ipc = true;
+  bool cgroup = true;
+};
+
+struct BindMount {
+  std::string source;  // host path, absolute
+  std::string target;  // path inside the tenant, absolute
+  bool read_only = true;
+  bool optional = false;  // a missing source is skipped instead of an error
+};
+
+struct TmpfsMount {
+  std::string target;
+  uint64_t size_bytes = 0;
+  uint32_t mode = 01777;
+};
+
+struct Symlink {
+  std::string target;  // what the link points to, e.g. "usr/bin"
+  std::string path;    // where the link is, e.g. "/bin"
+};
+
+// The tenant's own persistent directory on the host, chowned to tenant root.
+struct DataDir {
+  std::string host_path;  // default /var/lib/bulkhead/tenants/<name>
+  std::string target;     // where it appears inside; empty = not mounted
+};
+
+struct FilesystemView {
+  std::vector<BindMount> binds;  // read-only and read-write, in profile order
+  std::vector<TmpfsMount> tmpfs;
+  std::vector<Symlink> symlinks;
+  DataDir data;
+};
+
+struct Rlimit {
+  std::string name;  // "nofile", "nproc", ...
+  int resource = 0;  // RLIMIT_*
+  uint64_t soft = 0;
+  uint64_t hard = 0;  // RLIM_INFINITY is represented as UINT64_MAX
+};
+
+// The process a workload starts as; workloads may override env and cwd.
+struct ProcessSpec {
+  std::map<std::string, std::string> env;  // the whole environment (clean by default)
+  std::string cwd = "/";
+  uint32_t uid = 0;  // inside the tenant
+  uint32_t gid = 0;
+  std::vector<std::string> capabilities;  // canonical "CAP_NET_BIND_SERVICE" form; none by default
+  std::vector<Rlimit> rlimits;
+};
+
+struct LandlockSpec {
+  bool enabled = true;
+  // When both lists are empty the rules are derived from the filesystem view:
+  // read-only binds are read/execute, read-write binds, tmpfs and the data dir are
+  // read-write, /proc and /dev read-write.
+  std::vector<std::string> read_only;
+  std::vector<std::string> read_write;
+};
+
+enum class SeccompAction { kErrno, kKill, kLog };
+
+struct SeccompSpec {
+  std::string base = "default";  // "default", or the absolute path of an OCI/Docker JSON file
+  std::vector<std::string> allow;  // syscall names added to the allowed set
+  std::vector<std::string> deny;   // syscall names removed (denied with `action`)
+  SeccompAction action = SeccompAction::kErrno;
+  int errno_value = 1;  // EPERM
+  bool allow_foreign_abi = false;  // x32 and 32-bit x86 entry points
+};
+
+struct CpuLimit {
+  std::optional<uint64_t> quota_us;   // with period_us: at most quota per period
+  uint64_t period_us = 100000;
+  std::optional<uint32_t> weight;     // 1..10000, cgroup2 scale (default 100)
+};
+
+struct Limits {
+  std::optional<uint64_t> memory_max;   // bytes
+  std::optional<uint64_t> memory_high;  // bytes
+  std::optional<uint64_t> memory_swap_max;
+  std::optional<uint64_t> pids_max;
+  CpuLimit cpu;
+  std::optional<uint32_t> io_weight;  // 1..10000
+};
+
+enum class RestartPolicy { kNo, kOnFailure, kAlways };
+
+// A workload the agent starts for the tenant (issue: agent supervision).
+struct WorkloadSpec {
+  std::string name;
+  std::vector<std::string> command;  // argv, command[0] absolute inside the tenant
+  std::map<std::string, std::string> env;  // added to the profile's env
+  std::optional<std::string> cwd;
+  RestartPolicy restart = RestartPolicy::kNo;
+  uint32_t restart_limit = 5;
+  uint64_t restart_backoff_ms = 1000;
+};
+
+struct Profile {
+  std::string source_file;  // where it was read from, for error messages
+  std::string name;         // tenant name: [a-z0-9][a-z0-9-]{0,31}
+  std::optional<IdRange> ids;  // absent = auto-assigned by the agent
+  std::string hostname;     // default: the tenant name
+  Namespaces namespaces;
+  FilesystemView filesystem;
+  ProcessSpec process;
+  LandlockSpec landlock;
+  SeccompSpec seccomp;
+  Limits limits;
+  std::vector<WorkloadSpec> workloads;
+};
+
+}  // namespace bulkhead::config
