@@ -33,18 +33,27 @@ function(bpf_object NAME SOURCE)
   set(skel ${BPF_GEN_DIR}/${NAME}.skel.h)
   file(GLOB bpf_headers CONFIGURE_DEPENDS
        ${CMAKE_SOURCE_DIR}/bpf/include/*.h ${CMAKE_SOURCE_DIR}/bpf/shared/*.h)
+  # libbpf's bpf_helpers.h comes from the libbpf found by pkg-config (listed
+  # last, so a vendored copy in bpf/include would win).
+  set(libbpf_includes)
+  foreach(dir ${LIBBPF_INCLUDE_DIRS} ${LIBBPF_INCLUDEDIR})
+    list(APPEND libbpf_includes -idirafter ${dir})
+  endforeach()
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${BPF_CLANG} -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_${BPF_TARGET_ARCH}
             -I${BPF_GEN_DIR} -I${CMAKE_SOURCE_DIR}/bpf/include -I${CMAKE_SOURCE_DIR}/bpf/shared
-            -c ${src} -o ${obj}
+            ${libbpf_includes} -c ${src} -o ${obj}
     DEPENDS ${src} ${bpf_headers} ${BPF_GEN_DIR}/vmlinux.h
     COMMENT "BPF ${SOURCE}"
     VERBATIM)
   add_custom_command(
     OUTPUT ${linked} ${skel}
     COMMAND ${BPFTOOL} gen object ${linked} ${obj}
-    COMMAND ${BPFTOOL} gen skeleton ${linked} name ${NAME} > ${skel}
+    # Via a temporary file: a failed bpftool must not leave a truncated header
+    # that make then considers up to date.
+    COMMAND ${BPFTOOL} gen skeleton ${linked} name ${NAME} > ${skel}.tmp
+    COMMAND ${CMAKE_COMMAND} -E rename ${skel}.tmp ${skel}
     DEPENDS ${obj}
     COMMENT "BPF skeleton ${NAME}.skel.h"
     VERBATIM)

@@ -100,7 +100,8 @@ Result<UniqueFd> open_dir(const std::string& path) {
 }
 
 std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+  while (!s.empty() &&
+         (s.back() == '\n' || s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
     s.pop_back();
   }
   return s;

@@ -22,7 +22,9 @@ struct Error {
     return message + ": " + std::strerror(code);
   }
   // Prefix with the context of the caller: "creating cgroup: mkdir ...".
-  [[nodiscard]] Error context(const std::string& where) const { return {code, where + ": " + message}; }
+  [[nodiscard]] Error context(const std::string& where) const {
+    return {code, where + ": " + message};
+  }
 };
 
 // Builds an Error from the current errno; call right after the failing syscall.
@@ -32,8 +34,8 @@ inline Error make_error(std::string message) { return Error{0, std::move(message
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}           // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}       // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const { return std::holds_alternative<T>(v_); }
   explicit operator bool() const { return ok(); }
@@ -58,8 +60,9 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Ok /*unused*/) {}                                          // NOLINT(google-explicit-constructor)
-  Result(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT(google-explicit-constructor)
+  Result(Ok /*unused*/) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error)
+      : error_(std::move(error)), failed_(true) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
@@ -75,18 +78,18 @@ using Status = Result<void>;
 }  // namespace bulkhead
 
 // Propagates a failed Result from the current function, optionally with context.
-#define BULKHEAD_TRY(expr)                 \
-  do {                                     \
-    auto bulkhead_try_r_ = (expr);         \
-    if (!bulkhead_try_r_.ok()) {           \
-      return bulkhead_try_r_.error();      \
-    }                                      \
+#define BULKHEAD_TRY(expr)            \
+  do {                                \
+    auto bulkhead_try_r_ = (expr);    \
+    if (!bulkhead_try_r_.ok()) {      \
+      return bulkhead_try_r_.error(); \
+    }                                 \
   } while (0)
 
-#define BULKHEAD_TRY_CTX(expr, ctx)                    \
-  do {                                                 \
-    auto bulkhead_try_r_ = (expr);                     \
-    if (!bulkhead_try_r_.ok()) {                       \
-      return bulkhead_try_r_.error().context(ctx);     \
-    }                                                  \
+#define BULKHEAD_TRY_CTX(expr, ctx)                \
+  do {                                             \
+    auto bulkhead_try_r_ = (expr);                 \
+    if (!bulkhead_try_r_.ok()) {                   \
+      return bulkhead_try_r_.error().context(ctx); \
+    }                                              \
   } while (0)

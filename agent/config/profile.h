@@ -97,18 +97,18 @@ struct LandlockSpec {
 enum class SeccompAction { kErrno, kKill, kLog };
 
 struct SeccompSpec {
-  std::string base = "default";  // "default", or the absolute path of an OCI/Docker JSON file
+  std::string base = "default";    // "default", or the absolute path of an OCI/Docker JSON file
   std::vector<std::string> allow;  // syscall names added to the allowed set
   std::vector<std::string> deny;   // syscall names removed (denied with `action`)
   SeccompAction action = SeccompAction::kErrno;
-  int errno_value = 1;  // EPERM
+  int errno_value = 1;             // EPERM
   bool allow_foreign_abi = false;  // x32 and 32-bit x86 entry points
 };
 
 struct CpuLimit {
-  std::optional<uint64_t> quota_us;   // with period_us: at most quota per period
+  std::optional<uint64_t> quota_us;  // with period_us: at most quota per period
   uint64_t period_us = 100000;
-  std::optional<uint32_t> weight;     // 1..10000, cgroup2 scale (default 100)
+  std::optional<uint32_t> weight;  // 1..10000, cgroup2 scale (default 100)
 };
 
 struct Limits {
@@ -125,7 +125,7 @@ enum class RestartPolicy { kNo, kOnFailure, kAlways };
 // A workload the agent starts for the tenant (issue: agent supervision).
 struct WorkloadSpec {
   std::string name;
-  std::vector<std::string> command;  // argv, command[0] absolute inside the tenant
+  std::vector<std::string> command;        // argv, command[0] absolute inside the tenant
   std::map<std::string, std::string> env;  // added to the profile's env
   std::optional<std::string> cwd;
   RestartPolicy restart = RestartPolicy::kNo;
@@ -134,10 +134,10 @@ struct WorkloadSpec {
 };
 
 struct Profile {
-  std::string source_file;  // where it was read from, for error messages
-  std::string name;         // tenant name: [a-z0-9][a-z0-9-]{0,31}
+  std::string source_file;     // where it was read from, for error messages
+  std::string name;            // tenant name: [a-z0-9][a-z0-9-]{0,31}
   std::optional<IdRange> ids;  // absent = auto-assigned by the agent
-  std::string hostname;     // default: the tenant name
+  std::string hostname;        // default: the tenant name
   Namespaces namespaces;
   FilesystemView filesystem;
   ProcessSpec process;

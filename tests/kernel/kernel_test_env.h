@@ -19,14 +19,14 @@ inline bool running_in_ci() {
 }  // namespace bulkhead::testing
 
 // Use at the top of a kernel test: BULKHEAD_REQUIRE(geteuid() == 0, "needs root");
-#define BULKHEAD_REQUIRE(cond, why)                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      if (::bulkhead::testing::running_in_ci()) {                          \
-        FAIL() << "kernel test cannot run under CI=true: " << (why);       \
-      }                                                                    \
-      GTEST_SKIP() << (why);                                               \
-    }                                                                      \
+#define BULKHEAD_REQUIRE(cond, why)                                  \
+  do {                                                               \
+    if (!(cond)) {                                                   \
+      if (::bulkhead::testing::running_in_ci()) {                    \
+        FAIL() << "kernel test cannot run under CI=true: " << (why); \
+      }                                                              \
+      GTEST_SKIP() << (why);                                         \
+    }                                                                \
   } while (0)
 
 #define BULKHEAD_REQUIRE_ROOT() BULKHEAD_REQUIRE(::geteuid() == 0, "needs root")

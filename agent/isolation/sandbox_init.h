@@ -1,0 +1,19 @@
+// PID 1 of a workload's pid namespace: builds the new root, starts the
+// workload, forwards signals to it, reaps every zombie, and reports the
+// workload's exact wait status to the agent before the namespace ends.
+#pragma once
+
+#include "isolation/exec_spec.h"
+#include "isolation/sandbox_plan.h"
+
+namespace bulkhead::isolation {
+
+struct InitFds {
+  int report = -1;  // ChildReport records on failure (CLOEXEC)
+  int status = -1;  // receives the workload's raw wait status (int)
+};
+
+[[noreturn]] void run_init(const SandboxPlan& plan, const ExecSpec& spec, InitFds fds,
+                           bool die_with_parent) noexcept;
+
+}  // namespace bulkhead::isolation
