@@ -118,8 +118,8 @@ int main(int argc, char** argv) {
   }
 
   // The workload gets the terminal's signals through init; we only wait.
-  std::signal(SIGINT, SIG_IGN);
-  std::signal(SIGQUIT, SIG_IGN);
+  (void)std::signal(SIGINT, SIG_IGN);
+  (void)std::signal(SIGQUIT, SIG_IGN);
   int code = 0;
   for (int i = 0; i < repeat; ++i) {
     isolation::LaunchRequest req;

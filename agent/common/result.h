@@ -61,8 +61,8 @@ class [[nodiscard]] Result<void> {
  public:
   Result() = default;
   Result(Ok /*unused*/) {}  // NOLINT(google-explicit-constructor)
-  Result(Error error)
-      : error_(std::move(error)), failed_(true) {}  // NOLINT(google-explicit-constructor)
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  Result(Error error) : error_(std::move(error)), failed_(true) {}
 
   [[nodiscard]] bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }

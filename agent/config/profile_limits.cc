@@ -7,9 +7,9 @@ namespace {
 // cgroup v2 bounds: cpu.max accepts periods of 1ms..1s and quotas from 1ms;
 // cpu.weight and io.weight are 1..10000; pids.max cannot exceed PID_MAX_LIMIT.
 constexpr uint64_t kMinCpuUs = 1000;
-constexpr uint64_t kMaxCpuPeriodUs = 1000 * 1000;
+constexpr uint64_t kMaxCpuPeriodUs = uint64_t{1000} * 1000;
 constexpr uint64_t kMaxWeight = 10000;
-constexpr uint64_t kMaxPids = 4 * 1024 * 1024;
+constexpr uint64_t kMaxPids = uint64_t{4} * 1024 * 1024;
 
 std::optional<uint64_t> read_positive_size(ErrorSink& sink, const Field& f) {
   auto v = read_size(sink, f);
@@ -36,7 +36,8 @@ void parse_memory(ErrorSink& sink, const Field& f, Limits& out) {
   if (const Field* e = m->get("swap")) {
     out.memory_swap_max = read_size(sink, *e);
   }
-  if (out.memory_max && out.memory_high && *out.memory_high > *out.memory_max) {
+  if (high_f != nullptr && out.memory_max && out.memory_high &&
+      *out.memory_high > *out.memory_max) {
     sink.add(*high_f, "memory.high is above memory.max, so it would never apply");
   }
 }

@@ -16,7 +16,7 @@ namespace {
 
 // A profile is a few kilobytes; anything far larger is a mistake (or an attack
 // on the parser), not a profile.
-constexpr size_t kMaxProfileBytes = 1024 * 1024;
+constexpr size_t kMaxProfileBytes = size_t{1024} * 1024;
 
 ProfileError file_error(const std::string& file, std::string message) {
   return ProfileError{file, 0, 0, "", std::move(message)};

@@ -153,6 +153,13 @@ struct Applier {
       }
     }
     if (sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
+      // Kernels before 6.x accept an option such as devpts gid=5 and only
+      // refuse it here, when the gid is not mapped in the user namespace.
+      bool any_optional = false;
+      for (const auto& o : options) {
+        any_optional = any_optional || (o.optional && with_optional);
+      }
+      *optional_rejected = any_optional && errno == EINVAL;
       return fail(RootfsOp::kCreateFs);
     }
     out->reset(sys_fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(attrs)));

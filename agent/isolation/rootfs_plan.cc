@@ -55,7 +55,7 @@ constexpr std::pair<const char*, const char*> kDevSymlinks[] = {
 
 std::string octal(uint32_t mode) {
   char buf[16];
-  std::snprintf(buf, sizeof(buf), "%o", mode);
+  (void)std::snprintf(buf, sizeof(buf), "%o", mode);
   return buf;
 }
 

@@ -605,7 +605,7 @@ class Importer {
 void fill_running_kernel(OciImportContext& ctx) {
   struct utsname u {};
   if (::uname(&u) == 0) {
-    std::sscanf(u.release, "%d.%d", &ctx.kernel_major, &ctx.kernel_minor);
+    (void)std::sscanf(u.release, "%d.%d", &ctx.kernel_major, &ctx.kernel_minor);
   }
 }
 

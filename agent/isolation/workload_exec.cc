@@ -19,7 +19,7 @@ void reset_signals() noexcept {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig != SIGKILL && sig != SIGSTOP) {
-      ::signal(sig, SIG_DFL);
+      (void)::signal(sig, SIG_DFL);
     }
   }
 }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -19,8 +20,6 @@
 #include "cgroup/tree.h"
 #include "config/profile_loader.h"
 #include "isolation/tenant.h"
-
-extern char** environ;
 
 namespace {
 
@@ -37,14 +36,14 @@ Figures measure(int runs, const std::function<bool()>& once) {
   for (int i = 0; i < runs; ++i) {
     auto start = Clock::now();
     if (!once()) {
-      std::fprintf(stderr, "run %d failed\n", i);
+      (void)std::fprintf(stderr, "run %d failed\n", i);
       std::exit(1);
     }
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
   std::sort(ms.begin(), ms.end());
   auto at = [&](double q) {
-    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))];
+    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))];
   };
   return {at(0.5), at(0.99)};
 }
@@ -86,12 +85,12 @@ int main(int argc, char** argv) {
     }
   }
   if (runs < 10) {
-    std::fprintf(stderr, "--runs must be at least 10\n");
+    (void)std::fprintf(stderr, "--runs must be at least 10\n");
     return 2;
   }
   auto loaded = config::load_profile_string(kProfile, "bench-profile");
   if (!loaded.ok()) {
-    std::fprintf(stderr, "%s\n", loaded.errors.front().to_string().c_str());
+    (void)std::fprintf(stderr, "%s\n", loaded.errors.front().to_string().c_str());
     return 1;
   }
   char staging[] = "/tmp/bulkhead-bench-XXXXXX";
@@ -102,7 +101,7 @@ int main(int argc, char** argv) {
   auto tree = host.ok() ? cgroup::CgroupTree::create(*host, "bulkhead-bench")
                         : Result<std::unique_ptr<cgroup::CgroupTree>>(host.error());
   if (!tree.ok()) {
-    std::fprintf(stderr, "%s\n", tree.error().to_string().c_str());
+    (void)std::fprintf(stderr, "%s\n", tree.error().to_string().c_str());
     return 1;
   }
   UniqueFd devnull(open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -113,7 +112,7 @@ int main(int argc, char** argv) {
     req.stdin_fd = req.stdout_fd = req.stderr_fd = devnull.get();
     auto w = tenant.launch(req);
     if (!w.ok()) {
-      std::fprintf(stderr, "%s\n", w.error().to_string().c_str());
+      (void)std::fprintf(stderr, "%s\n", w.error().to_string().c_str());
       return false;
     }
     auto s = (*w)->wait();
@@ -122,7 +121,7 @@ int main(int argc, char** argv) {
 
   auto tenant = isolation::Tenant::create(*loaded.profile, **tree, {staging});
   if (!tenant.ok()) {
-    std::fprintf(stderr, "%s\n", tenant.error().to_string().c_str());
+    (void)std::fprintf(stderr, "%s\n", tenant.error().to_string().c_str());
     return 1;
   }
   // Warm-up: page cache, dentry cache.
@@ -137,6 +136,7 @@ int main(int argc, char** argv) {
   });
   Figures bwrap = measure(runs, run_bwrap);
   rmdir(staging);
+  std::filesystem::remove_all("/tmp/bulkhead-bench-data");
 
   std::printf("launch of /bin/true, median and p99 over %d runs (%ld cores)\n", runs,
               sysconf(_SC_NPROCESSORS_ONLN));

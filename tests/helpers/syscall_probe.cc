@@ -245,9 +245,9 @@ Outcome run_probe(const Probe& probe) {
 }
 
 void usage() {
-  fprintf(stderr,
-          "usage: syscall_probe [--errno=N] [--kill] [--list] [--all] <name>...\n"
-          "exit: 0 all denied as expected, 1 a call succeeded, 2 otherwise\n");
+  (void)fprintf(stderr,
+                "usage: syscall_probe [--errno=N] [--kill] [--list] [--all] <name>...\n"
+                "exit: 0 all denied as expected, 1 a call succeeded, 2 otherwise\n");
 }
 
 }  // namespace
@@ -301,7 +301,7 @@ int main(int argc, char** argv) {
       any_succeeded |= o.succeeded;
       any_unexpected |= expect_kill || o.err != expected_errno;
     }
-    fflush(stdout);
+    (void)fflush(stdout);
   };
   if (all) {
     for (const Probe& p : kProbes) {

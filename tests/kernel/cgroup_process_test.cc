@@ -16,7 +16,7 @@ namespace {
 
 using CgroupProcessTest = CgroupKernelTest;
 
-constexpr uint64_t kMiB = 1024 * 1024;
+constexpr uint64_t kMiB = uint64_t{1024} * 1024;
 
 // Forks a child that blocks until a byte arrives on `go`, then runs `body` and
 // exits. Only async-signal-safe work belongs in `body`.

@@ -15,7 +15,7 @@ namespace {
 
 using CgroupTreeTest = CgroupKernelTest;
 
-constexpr uint64_t kMiB = 1024 * 1024;
+constexpr uint64_t kMiB = uint64_t{1024} * 1024;
 const char* const kV1Unlimited = "9223372036854771712";
 
 // Where the file of a controller's limit lives for a tenant on this host.

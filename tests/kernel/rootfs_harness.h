@@ -133,7 +133,7 @@ inline std::string fill(const char* path) {
   if (fd < 0) {
     return std::string("open:") + std::strerror(errno);
   }
-  std::string chunk(64 * 1024, 'x');
+  std::string chunk(size_t{64} * 1024, 'x');
   size_t total = 0;
   int err = 0;
   while (total < (64u << 20)) {
@@ -172,6 +172,7 @@ inline std::string run_program(const std::vector<const char*>& argv) {
   if (pid == 0) {
     ::dup2(out[1], 1);
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const char* a : argv) {
       args.push_back(const_cast<char*>(a));
     }

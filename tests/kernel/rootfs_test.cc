@@ -228,7 +228,7 @@ TEST_F(RootfsTest, BuildsTheTenantView) {
       struct stat sb {};
       char mode[16] = "?";
       if (::stat("/opt", &sb) == 0) {
-        std::snprintf(mode, sizeof(mode), "%o", sb.st_mode & 07777);
+        (void)std::snprintf(mode, sizeof(mode), "%o", sb.st_mode & 07777);
       }
       return std::string(mode);
     }());
@@ -236,7 +236,7 @@ TEST_F(RootfsTest, BuildsTheTenantView) {
     f.add("data_write", write_file_errno("/data/state", "kept"));
     f.add("top_create", open_errno("/newfile", O_WRONLY | O_CREAT));
     f.add("top_mkdir", ::mkdir("/newdir", 0755) == 0 ? 0 : errno);
-    f.add("tmp_write", write_file_errno("/tmp/small", std::string(256 * 1024, 'y')));
+    f.add("tmp_write", write_file_errno("/tmp/small", std::string(size_t{256} * 1024, 'y')));
     ::unlink("/tmp/small");
     f.add("tmp_fill", fill("/tmp/big"));
     f.add("shm_write", write_file_errno("/dev/shm/x", "shm"));

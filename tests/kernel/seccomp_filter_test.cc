@@ -53,7 +53,7 @@ ChildResult run_child(const SeccompProgram* program, const std::function<int()>&
     r.output = "pipe failed";
     return r;
   }
-  fflush(nullptr);
+  (void)fflush(nullptr);
   pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);

@@ -208,6 +208,7 @@ std::map<std::string, std::string> as_map(const std::vector<LimitWrite>& writes)
 
 std::vector<std::string> order(const std::vector<LimitWrite>& writes) {
   std::vector<std::string> out;
+  out.reserve(writes.size());
   for (const auto& w : writes) {
     out.push_back(w.file);
   }

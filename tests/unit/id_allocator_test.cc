@@ -169,8 +169,8 @@ TEST_F(IdAllocator, CorruptStateFileIsAnErrorNamingItAndIsKept) {
       "{\"version\": 1, \"tenants\": {\"a\": {\"base\": 4294967295, \"count\": 1}}}",
       "{\"version\": 1, \"tenants\": {\"a\": {\"base\": 1879048192, \"count\": 0}}}",
       "{\"version\": 1, \"tenants\": {\"Bad Name\": {\"base\": 1879048192, \"count\": 1}}}",
-      "{\"version\": 1, \"tenants\": {\"a\": {\"base\": 1879048192, \"count\": 65536},"
-      " \"b\": {\"base\": 1879048200, \"count\": 1}}}",
+      ("{\"version\": 1, \"tenants\": {\"a\": {\"base\": 1879048192, \"count\": 65536},"
+       " \"b\": {\"base\": 1879048200, \"count\": 1}}}"),
   };
   for (const auto& text : cases) {
     SCOPED_TRACE(text);

@@ -1,0 +1,54 @@
+// bulkheadctl's commands, apart from its argument parsing (cmd/bulkheadctl.cc)
+// so that tests can drive them. Each returns the process exit code.
+//
+// Exit codes (docs/api.md): 0 success; 1 `check` found the profile invalid;
+// 125 bulkheadctl or the agent failed (cannot connect, permission denied,
+// unknown tenant, refused request, lost connection); `run` otherwise exits
+// with the workload's own code (128+N when killed by signal N), like a shell.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace bulkhead::api::ctl {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInvalid = 1;
+inline constexpr int kExitError = 125;
+
+struct Globals {
+  std::string socket;
+  bool json = false;  // print results as the agent sent them
+};
+
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+struct RunOptions {
+  std::string tenant;
+  std::string name;
+  std::map<std::string, std::string> env;
+  std::optional<std::string> cwd;
+  std::vector<std::string> argv;
+};
+
+int status(const Globals& g, Io io);
+int tenants(const Globals& g, Io io);
+int ps(const Globals& g, const std::optional<std::string>& tenant, Io io);
+int stop(const Globals& g, const std::string& tenant, const std::string& workload, Io io);
+int signal(const Globals& g, const std::string& tenant, const std::string& workload,
+           const std::string& sig, Io io);
+int reload(const Globals& g, Io io);
+// Validates locally (no agent needed, the caller's own read access); with
+// `in_agent` the file's text is sent to the agent, which checks it there.
+int check(const Globals& g, const std::string& file, bool in_agent, Io io);
+// Runs argv in a tenant with this process's stdin, stdout and stderr, forwards
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGWINCH to it, and returns its exit code.
+int run(const Globals& g, const RunOptions& options, Io io);
+
+}  // namespace bulkhead::api::ctl

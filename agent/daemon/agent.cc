@@ -1,0 +1,253 @@
+// The agent's facade: start-up (options, state directory, profiles, cgroup
+// tree, tenants), the queries and commands of the control API, reload and
+// shutdown. The work itself is in TenantSet, ManagedTenant and Supervisor.
+#include "daemon/agent.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "bpf/kernel_features.h"
+#include "cgroup/layout.h"
+#include "cgroup/tree.h"
+#include "common/file_util.h"
+#include "daemon/agent_check.h"
+#include "daemon/profile_validation.h"
+#include "daemon/tenant_set.h"
+#include "daemon/timer_set.h"
+#include "daemon/version.h"
+
+namespace bulkhead::daemon {
+namespace {
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status make_state_dirs(const std::string& state_dir) {
+  // 0711: tenants must traverse it to reach the staging dir (see
+  // check_staging_dir), but have no business listing it.
+  BULKHEAD_TRY_CTX(make_dirs(state_dir, 0711), "state directory");
+  BULKHEAD_TRY_CTX(make_dirs(state_dir + "/rootfs", 0755), "state directory");
+  BULKHEAD_TRY_CTX(make_dirs(state_dir + "/logs", 0750), "state directory");
+  return {};
+}
+
+Error no_agent() { return Error{ESHUTDOWN, "the agent is shutting down"}; }
+
+}  // namespace
+
+Agent::Agent(const AgentOptions& options, EventLoop& loop)
+    : options_(options), loop_(loop), timers_(std::make_unique<TimerSet>(loop)) {}
+
+std::string Agent::staging_dir() const { return options_.state_dir + "/rootfs"; }
+std::string Agent::ids_file() const { return options_.state_dir + "/ids.json"; }
+
+Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventLoop& loop) {
+  BULKHEAD_TRY_CTX(check_agent_options(options), "agent options");
+  std::unique_ptr<Agent> agent(new Agent(options, loop));
+  agent->started_unix_ms_ = unix_ms_now();
+  BULKHEAD_TRY(make_state_dirs(options.state_dir));
+
+  ValidatedProfiles profiles =
+      validate_profiles(options.profiles_dir, agent->staging_dir(), agent->ids_file());
+  for (const auto& w : profiles.warnings) {
+    spdlog::warn("{}", w);
+  }
+  if (!profiles.ok()) {
+    return make_error("invalid profiles in " + options.profiles_dir + ":\n" +
+                      profiles.errors_text());
+  }
+
+  auto host = cgroup::detect_host_cgroups();
+  if (!host.ok()) {
+    return host.error().context("detecting cgroups");
+  }
+  agent->cgroup_layout_ = cgroup::describe(*host);
+  // BPF is not needed to isolate tenants: without it the agent runs, and says so.
+  auto features = bpf::probe_kernel_features();
+  agent->kernel_features_ = features.ok() ? bpf::describe(*features)
+                                          : "bpf: unavailable: " + features.error().to_string();
+
+  auto tree = cgroup::CgroupTree::create(*host, options.cgroup_name);
+  if (!tree.ok()) {
+    return tree.error().context("cgroup tree " + options.cgroup_name);
+  }
+  agent->tree_ = std::move(*tree);
+
+  TenantContext context;
+  context.loop = &loop;
+  context.tree = agent->tree_.get();
+  context.staging_dir = agent->staging_dir();
+  context.logs_dir = options.state_dir + "/logs";
+  context.log_max_bytes = options.log_max_bytes;
+  context.log_keep = options.log_keep;
+  context.stop_grace = options.stop_grace;
+  context.restart_reset_after = options.restart_reset_after;
+  agent->tenants_ = std::make_unique<TenantSet>(context, host->layout == cgroup::Layout::kUnified);
+  // On failure the set and the tree unwind: tenants destroyed, cgroups removed.
+  BULKHEAD_TRY(agent->tenants_->create_all(profiles.profiles));
+  agent->log_startup_report();
+  agent->tenants_->start_all();
+  return agent;
+}
+
+Agent::~Agent() {
+  timers_->cancel_all();
+  // Normally shutdown() has emptied everything; otherwise the grace period is
+  // waited for here, without the loop.
+  tenants_.reset();
+  tree_.reset();
+}
+
+void Agent::log_startup_report() const {
+  spdlog::info("bulkheadd {}: state {}, profiles {}, cgroup tree {}", kAgentVersion,
+               options_.state_dir, options_.profiles_dir, options_.cgroup_name);
+  spdlog::info("{}", cgroup_layout_);
+  size_t start = 0;
+  while (start < kernel_features_.size()) {
+    size_t end = kernel_features_.find('\n', start);
+    if (end == std::string::npos) {
+      end = kernel_features_.size();
+    }
+    spdlog::info("{}", kernel_features_.substr(start, end - start));
+    start = end + 1;
+  }
+  for (const TenantInfo& t : tenants_->infos()) {
+    const ManagedTenant* mt = tenants_->find(t.name);
+    std::string v1;
+    if (mt != nullptr) {
+      for (const auto& p : mt->tenant().cgroup().v1_paths()) {
+        v1 += (v1.empty() ? "" : ", ") + p;
+      }
+    }
+    spdlog::info("tenant {} ({}): host ids {}..{} ({}), cgroup {}{}{}, {} declared workload(s)",
+                 t.name, t.profile_file, t.id_base,
+                 static_cast<uint64_t>(t.id_base) + t.id_count - 1, t.id_count, t.cgroup_path,
+                 v1.empty() ? "" : ", v1 ", v1, mt != nullptr ? mt->profile().workloads.size() : 0);
+  }
+}
+
+std::vector<TenantInfo> Agent::tenants() const {
+  return tenants_ ? tenants_->infos() : std::vector<TenantInfo>{};
+}
+
+std::vector<WorkloadInfo> Agent::workloads(const std::optional<std::string>& tenant) const {
+  return tenants_ ? tenants_->workloads(tenant) : std::vector<WorkloadInfo>{};
+}
+
+AgentStatus Agent::status() const {
+  AgentStatus s;
+  s.version = kAgentVersion;
+  s.pid = ::getpid();
+  s.started_unix_ms = started_unix_ms_;
+  s.cgroup_layout = cgroup_layout_;
+  s.kernel_features = kernel_features_;
+  s.tenants = tenants_ ? tenants_->size() : 0;
+  s.workloads_running = tenants_ ? tenants_->running() : 0;
+  return s;
+}
+
+Result<WorkloadInfo> Agent::run(const AdhocRun& run, ExitCallback on_exit) {
+  if (!tenants_ || shutting_down_) {
+    return no_agent();
+  }
+  ManagedTenant* mt = tenants_->find(run.tenant);
+  if (mt == nullptr) {
+    return Error{ENOENT, "no tenant " + run.tenant};
+  }
+  return mt->run(run, std::move(on_exit));
+}
+
+Status Agent::signal(const std::string& tenant, const std::string& workload, int sig) {
+  if (!tenants_) {
+    return no_agent();
+  }
+  ManagedTenant* mt = tenants_->find(tenant);
+  if (mt == nullptr) {
+    return Error{ENOENT, "no tenant " + tenant};
+  }
+  return mt->signal(workload, sig);
+}
+
+Status Agent::stop(const std::string& tenant, const std::string& workload) {
+  if (!tenants_) {
+    return no_agent();
+  }
+  ManagedTenant* mt = tenants_->find(tenant);
+  if (mt == nullptr) {
+    return Error{ENOENT, "no tenant " + tenant};
+  }
+  return mt->stop(workload);
+}
+
+Status Agent::start(const std::string& tenant, const std::string& workload) {
+  if (!tenants_ || shutting_down_) {
+    return no_agent();
+  }
+  ManagedTenant* mt = tenants_->find(tenant);
+  if (mt == nullptr) {
+    return Error{ENOENT, "no tenant " + tenant};
+  }
+  return mt->start(workload);
+}
+
+ReloadReport Agent::reload() {
+  ReloadReport report;
+  if (!tenants_ || shutting_down_) {
+    report.errors.push_back(config::ProfileError{"", 0, 0, "", no_agent().to_string()});
+    return report;
+  }
+  spdlog::info("reload: reading {}", options_.profiles_dir);
+  ValidatedProfiles profiles = validate_profiles(options_.profiles_dir, staging_dir(), ids_file());
+  for (const auto& w : profiles.warnings) {
+    spdlog::warn("{}", w);
+  }
+  if (!profiles.ok()) {
+    report.errors = std::move(profiles.errors);
+    for (const auto& e : report.errors) {
+      spdlog::error("reload refused: {}", e.to_string());
+    }
+    return report;
+  }
+  report = tenants_->apply(profiles.profiles);
+  for (const auto& e : report.errors) {
+    spdlog::error("reload: {}", e.to_string());
+  }
+  spdlog::info("reload {}: {} added, {} removed, {} updated, {} unchanged, {} failed",
+               report.ok ? "done" : "partly applied", report.added.size(), report.removed.size(),
+               report.updated.size(), report.unchanged.size(), report.failed.size());
+  return report;
+}
+
+void Agent::shutdown(std::function<void()> done) {
+  if (shut_down_) {
+    if (done) {
+      timers_->post(std::move(done));
+    }
+    return;
+  }
+  if (done) {
+    shutdown_waiters_.push_back(std::move(done));
+  }
+  if (shutting_down_) {
+    return;
+  }
+  shutting_down_ = true;
+  spdlog::info("shutting down: stopping {} workload(s)", tenants_->running());
+  tenants_->shutdown(options_.stop_grace, [this] {
+    // Runs as the set's last act: it may be destroyed now.
+    tenants_.reset();
+    tree_.reset();
+    shut_down_ = true;
+    spdlog::info("shutdown complete");
+    auto waiters = std::move(shutdown_waiters_);
+    shutdown_waiters_.clear();
+    for (auto& w : waiters) {
+      w();  // the first may destroy the agent; the rest must not need it
+    }
+  });
+}
+
+}  // namespace bulkhead::daemon

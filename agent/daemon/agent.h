@@ -1,0 +1,154 @@
+// The agent: owns every tenant of this host (from the profile directory), their
+// declared workloads with restart policies, and ad-hoc runs started through the
+// control API. Everything runs on one EventLoop thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "config/profile_loader.h"
+#include "daemon/event_loop.h"
+#include "isolation/workload.h"
+
+namespace bulkhead::cgroup {
+class CgroupTree;
+}  // namespace bulkhead::cgroup
+
+namespace bulkhead::daemon {
+
+class TenantSet;
+class TimerSet;
+
+struct AgentOptions {
+  std::string profiles_dir = "/etc/bulkhead/tenants.d";
+  std::string socket_path = "/run/bulkhead/bulkhead.sock";
+  std::string state_dir = "/var/lib/bulkhead";
+  std::string cgroup_name = "bulkhead";
+  std::string log_level = "info";
+  std::chrono::milliseconds stop_grace{10000};  // SIGTERM, then SIGKILL after this
+  uint64_t log_max_bytes = 10 * 1024 * 1024;    // per workload log file before rotation
+  int log_keep = 3;                             // rotated files kept
+  // A declared workload that ran at least this long was healthy: its count of
+  // consecutive restarts (restart.limit) and its backoff start over.
+  std::chrono::milliseconds restart_reset_after{60000};
+};
+
+enum class WorkloadKind { kDeclared, kAdhoc };
+
+struct WorkloadInfo {
+  std::string tenant;
+  std::string name;
+  WorkloadKind kind = WorkloadKind::kDeclared;
+  // "idle" (not started yet), "running", "stopping" (SIGTERM sent), "backoff"
+  // (restart pending), "exited" (ended with 0, not restarted), "failed" (ended
+  // otherwise and not restarted, or the restart limit was reached), "stopped"
+  // (stopped by request). Ad-hoc runs are listed while they run.
+  std::string state;
+  pid_t pid = 0;  // host pid of the sandbox init, 0 when not running
+  std::vector<std::string> command;
+  uint32_t restarts = 0;
+  std::optional<isolation::ExitStatus> last_exit;
+  int64_t started_unix_ms = 0;
+  std::string last_error;  // why the last launch failed; empty when it did not
+};
+
+struct TenantInfo {
+  std::string name;
+  std::string profile_file;
+  uint32_t id_base = 0;
+  uint32_t id_count = 0;
+  uint64_t cgroup_id = 0;
+  std::string cgroup_path;
+  size_t workloads_running = 0;
+};
+
+struct ReloadReport {
+  bool ok = false;
+  // Validation errors (a profile, a sandbox plan, the id ranges): nothing was
+  // changed and `failed` is empty. Otherwise host-side failures while applying
+  // (a cgroup refused a limit, a tenant could not be created); the tenants they
+  // name are in `failed` and everything else was applied.
+  std::vector<config::ProfileError> errors;
+  std::vector<std::string> added, removed, updated, unchanged;  // tenant names
+  std::vector<std::string> failed;
+};
+
+struct AgentStatus {
+  std::string version;
+  pid_t pid = 0;
+  int64_t started_unix_ms = 0;
+  std::string cgroup_layout;    // describe(HostCgroups)
+  std::string kernel_features;  // describe(KernelFeatures)
+  size_t tenants = 0;
+  size_t workloads_running = 0;
+};
+
+// Ad-hoc runs: the client's stdio fds (received over the socket) go straight to the workload.
+struct AdhocRun {
+  std::string tenant;
+  std::string name;  // empty: the agent picks "run-<n>"
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  std::optional<std::string> cwd;
+  int stdio[3] = {-1, -1, -1};  // borrowed; the agent dups what it keeps
+};
+
+class Agent {
+ public:
+  // Validates the options and every profile, creates the cgroup tree, each
+  // tenant and starts the declared workloads. Fails (changing nothing that it
+  // does not undo) if any profile is invalid.
+  static Result<std::unique_ptr<Agent>> create(const AgentOptions& options, EventLoop& loop);
+  ~Agent();  // stops every workload (grace, then kill) and removes what it made
+
+  [[nodiscard]] std::vector<TenantInfo> tenants() const;
+  [[nodiscard]] std::vector<WorkloadInfo> workloads(const std::optional<std::string>& tenant) const;
+  [[nodiscard]] AgentStatus status() const;
+
+  // Starts an ad-hoc workload; on_exit runs on the loop when it ends.
+  using ExitCallback = std::function<void(const isolation::ExitStatus&)>;
+  Result<WorkloadInfo> run(const AdhocRun& run, ExitCallback on_exit);
+  Status signal(const std::string& tenant, const std::string& workload, int sig);
+  // Stops a workload (grace then kill); a declared one is not restarted until
+  // start() or a reload that changes its spec.
+  Status stop(const std::string& tenant, const std::string& workload);
+  // Starts a declared workload that is not running (stopped, exited, failed),
+  // with its restart count at zero. Running: nothing to do.
+  Status start(const std::string& tenant, const std::string& workload);
+
+  // Validates all profiles first; a bad one changes nothing. Then applies
+  // tenant by tenant: limits updated in place, removed tenants stopped, new ones created.
+  ReloadReport reload();
+
+  // Begins a clean shutdown; calls done() on the loop when everything is stopped.
+  // Afterwards the agent refuses new work; destroying it is then instant.
+  void shutdown(std::function<void()> done);
+
+ private:
+  Agent(const AgentOptions& options, EventLoop& loop);
+  [[nodiscard]] std::string staging_dir() const;
+  [[nodiscard]] std::string ids_file() const;
+  void log_startup_report() const;
+
+  AgentOptions options_;
+  EventLoop& loop_;
+  int64_t started_unix_ms_ = 0;
+  std::string cgroup_layout_;
+  std::string kernel_features_;
+  std::unique_ptr<cgroup::CgroupTree> tree_;
+  std::unique_ptr<TenantSet> tenants_;  // after tree_: destroyed first
+  bool shutting_down_ = false;
+  bool shut_down_ = false;
+  std::vector<std::function<void()>> shutdown_waiters_;
+  std::unique_ptr<TimerSet> timers_;
+};
+
+}  // namespace bulkhead::daemon
