@@ -81,7 +81,13 @@ int main(int argc, char** argv) {
   }
   std::vector<config::Profile> profiles{*loaded.profile};
   if (vm.count("check") != 0U) {
-    auto plan = isolation::plan_sandbox(profiles[0], "/");
+    // Planning needs an existing staging directory; nothing is mounted on it here.
+    char staging[] = "/tmp/bulkhead-check-XXXXXX";
+    if (::mkdtemp(staging) == nullptr) {
+      return fail("cannot create a staging directory in /tmp");
+    }
+    auto plan = isolation::plan_sandbox(profiles[0], staging);
+    ::rmdir(staging);
     if (!plan.ok()) {
       return fail(plan.error().to_string());
     }
