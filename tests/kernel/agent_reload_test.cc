@@ -158,6 +158,10 @@ TEST_F(AgentReloadTest, OtherChangesRecreateTheTenant) {
                     "a", 0, workloads(AgentInstance::sh_workload("w", "hostname; sleep 100"))));
   ASSERT_TRUE(agent_->start().ok());
   pid_t before = pid_of("a", "w");
+  // The first run has printed its hostname before the reload stops it.
+  const std::string log = agent_->log_path("a", "w");
+  ASSERT_TRUE(
+      run_until([&] { return read_text(log) == "a\n"; }, milliseconds(5000), "the first hostname"));
   agent_->write_profile(
       "a.yaml", agent_->tenant_yaml("a", 0,
                                     "hostname: renamed\n" + workloads(AgentInstance::sh_workload(
@@ -171,7 +175,6 @@ TEST_F(AgentReloadTest, OtherChangesRecreateTheTenant) {
         return w && w->state == "running" && w->pid != before;
       },
       milliseconds(5000), "the tenant to be recreated"));
-  const std::string log = agent_->log_path("a", "w");
   ASSERT_TRUE(run_until([&] { return read_text(log).find("renamed") != std::string::npos; },
                         milliseconds(5000), "the new hostname"));
   EXPECT_EQ(read_text(log), "a\nrenamed\n");
