@@ -4,6 +4,7 @@
 // names, sizes in bytes).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -120,6 +121,62 @@ struct Limits {
   std::optional<uint32_t> io_weight;  // 1..10000
 };
 
+// --- network (issue: network boundaries enforced in eBPF) -------------------
+//
+// `none`: own netns with loopback only. `isolated`: own netns plus a veth to a
+// host bridge the agent owns, with an address from the agent's pool. `host`:
+// the host's netns, with the eBPF policy as the only boundary.
+enum class NetworkMode { kNone, kIsolated, kHost };
+
+// An address prefix in canonical form (host bits zero). IPv4 is kept as IPv4
+// (family AF_INET, addr[0..3]); the enforcement decodes IPv4-mapped IPv6 into it.
+struct Cidr {
+  int family = 0;                      // AF_INET or AF_INET6
+  std::array<uint8_t, 16> addr{};      // network byte order, first 4 bytes for IPv4
+  uint8_t prefix_len = 0;              // 0..32 or 0..128
+  bool operator==(const Cidr&) const = default;
+};
+
+struct PortRange {
+  uint16_t first = 1;
+  uint16_t last = 65535;  // inclusive; first == last for one port
+  bool operator==(const PortRange&) const = default;
+};
+
+// Bit set of transport protocols a rule covers.
+enum NetProtocol : uint8_t { kProtoTcp = 1, kProtoUdp = 2, kProtoAny = kProtoTcp | kProtoUdp };
+
+// Outgoing connections and datagrams the tenant may make: any address in `to`,
+// any port in `ports` (empty = every port), over `protocols`.
+struct EgressRule {
+  std::vector<Cidr> to;
+  std::vector<PortRange> ports;
+  uint8_t protocols = kProtoAny;
+  bool operator==(const EgressRule&) const = default;
+};
+
+// Ports the tenant may listen on (bind) and the sources allowed to reach them
+// (empty `from` = nobody beyond the tenant itself; 0.0.0.0/0 and ::/0 = anyone
+// the other boundaries let through).
+struct IngressRule {
+  std::vector<PortRange> ports;
+  std::vector<Cidr> from;
+  uint8_t protocols = kProtoAny;
+  bool operator==(const IngressRule&) const = default;
+};
+
+struct NetworkSpec {
+  NetworkMode mode = NetworkMode::kNone;
+  std::vector<EgressRule> egress;    // default deny: nothing outside the tenant
+  std::vector<IngressRule> ingress;  // default deny
+  // Socket families the tenant may create, canonical "AF_INET" form. Default
+  // AF_UNIX, AF_INET, AF_INET6 (plus AF_NETLINK for `ip`); never AF_PACKET or
+  // raw sockets (SOCK_RAW) unless `raw_sockets` is set.
+  std::vector<std::string> socket_families{"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"};
+  bool raw_sockets = false;
+  bool operator==(const NetworkSpec&) const = default;
+};
+
 enum class RestartPolicy { kNo, kOnFailure, kAlways };
 
 // A workload the agent starts for the tenant (issue: agent supervision).
@@ -144,6 +201,7 @@ struct Profile {
   LandlockSpec landlock;
   SeccompSpec seccomp;
   Limits limits;
+  NetworkSpec network;
   std::vector<WorkloadSpec> workloads;
 };
 
