@@ -131,9 +131,9 @@ enum class NetworkMode { kNone, kIsolated, kHost };
 // An address prefix in canonical form (host bits zero). IPv4 is kept as IPv4
 // (family AF_INET, addr[0..3]); the enforcement decodes IPv4-mapped IPv6 into it.
 struct Cidr {
-  int family = 0;                      // AF_INET or AF_INET6
-  std::array<uint8_t, 16> addr{};      // network byte order, first 4 bytes for IPv4
-  uint8_t prefix_len = 0;              // 0..32 or 0..128
+  int family = 0;                  // AF_INET or AF_INET6
+  std::array<uint8_t, 16> addr{};  // network byte order, first 4 bytes for IPv4
+  uint8_t prefix_len = 0;          // 0..32 or 0..128
   bool operator==(const Cidr&) const = default;
 };
 
