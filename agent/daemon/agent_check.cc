@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "cgroup/layout.h"
+#include "cgroup/placement.h"
 #include "daemon/profile_validation.h"
 
 namespace bulkhead::daemon {
@@ -74,6 +75,14 @@ Status check_agent_options(const AgentOptions& o) {
   if (o.cgroup_name.empty() || o.cgroup_name == "." || o.cgroup_name == ".." ||
       o.cgroup_name.find('/') != std::string::npos) {
     return make_error("the cgroup name must be one path component, got \"" + o.cgroup_name + "\"");
+  }
+  auto parent = cgroup::parse_parent_mode(o.cgroup_parent);
+  if (!parent.ok()) {
+    return parent.error();
+  }
+  if (*parent != cgroup::ParentMode::kRoot && o.cgroup_name == cgroup::kAgentLeaf) {
+    return make_error("the cgroup name \"" + o.cgroup_name +
+                      "\" is the agent's own cgroup below a delegated one; choose another");
   }
   if (o.stop_grace.count() < 0) {
     return make_error("the stop grace period must not be negative");
