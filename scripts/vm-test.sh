@@ -5,7 +5,7 @@
 # this host, else TCG software emulation) on a small Debian 12 userland with
 # systemd as PID 1, unified cgroup2 and BPF-LSM, installs the built Bulkhead
 # into it, starts bulkheadd from the shipped unit with the example tenants, runs
-# the unit and kernel test suites there, and exits with the guest's result.
+# the kernel test suite (VM_TESTS) there, and exits with the guest's result.
 # docs/vm-matrix.md has the design, the times and the knobs; in short:
 #
 #   BUILD_DIR         build tree to test (default: build/, as scripts/test.sh)
