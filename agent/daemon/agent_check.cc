@@ -107,6 +107,13 @@ std::vector<std::string> check_configuration(const AgentOptions& options) {
   }
   if (auto host = cgroup::detect_host_cgroups(); !host.ok()) {
     problems.push_back("cgroups: " + host.error().to_string());
+  } else if (options.cgroup_parent == cgroup::to_string(cgroup::ParentMode::kDelegated) &&
+             host->layout != cgroup::Layout::kUnified) {
+    // (Whether the cgroup is delegated is for the start to find out: under
+    // systemd, --check runs as ExecStartPre= in <unit>/.control.)
+    problems.push_back(
+        "cgroups: cgroup-parent=delegated needs the unified cgroup2 hierarchy; this host is "
+        "hybrid");
   }
   for (auto& p : check_state_dir_traversal(options.state_dir)) {
     problems.push_back(std::move(p));

@@ -259,6 +259,14 @@ delegation() {
       rc=1
     fi
   done
+  # ExecReload= runs in <unit>/.control, beside the agent's leaf and tree: a
+  # reload must work with the controllers enabled in the unit's cgroup.
+  if timeout 60 systemctl reload bulkheadd.service; then
+    echo "ok   systemctl reload: $(systemctl is-active bulkheadd.service)"
+  else
+    echo "FAIL systemctl reload bulkheadd.service"
+    rc=1
+  fi
   systemctl status bulkheadd.service --no-pager -l -n 0
   return $rc
 }
