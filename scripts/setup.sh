@@ -15,6 +15,8 @@ packages=(
   libgtest-dev libgmock-dev
   # used by the tests, the demo and the benchmarks
   iproute2 procps python3 systemd bubblewrap hyperfine
+  # the VM matrix (scripts/vm-test.sh): qemu, the guest image and initramfs, the kernels
+  qemu-system-x86 busybox-static debootstrap e2fsprogs kmod cpio xz-utils zstd
 )
 
 missing=()

@@ -136,7 +136,8 @@ std::vector<std::string> CgroupTree::v1_paths() const {
 }
 
 Result<std::unique_ptr<CgroupTree>> CgroupTree::create(const HostCgroups& host,
-                                                       const std::string& name) {
+                                                       const std::string& name,
+                                                       const std::string& v2_parent) {
   BULKHEAD_TRY(check_cgroup_name("tree", name));
   auto root = std::make_shared<TreeRoot>();
   root->host = host;
@@ -158,12 +159,13 @@ Result<std::unique_ptr<CgroupTree>> CgroupTree::create(const HostCgroups& host,
   }
 
   // cgroup2: placement and BPF everywhere, limits for the controllers v1 does not serve.
-  auto mount_fd = open_dir(host.unified_mount);
-  if (!mount_fd) {
-    return mount_fd.error().context("creating the cgroup tree");
+  const std::string& parent = v2_parent.empty() ? host.unified_mount : v2_parent;
+  auto parent_fd = open_dir(parent);
+  if (!parent_fd) {
+    return parent_fd.error().context("creating the cgroup tree");
   }
-  detail::enable_subtree_controllers(mount_fd->get(), host.unified_mount, root->v2_wanted);
-  auto v2 = detail::make_dir(host.unified_mount + "/" + name, IfExists::kAdopt);
+  detail::enable_subtree_controllers(parent_fd->get(), parent, root->v2_wanted);
+  auto v2 = detail::make_dir(parent + "/" + name, IfExists::kAdopt);
   if (!v2) {
     return v2.error().context("creating the cgroup tree");
   }

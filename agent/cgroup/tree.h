@@ -2,7 +2,9 @@
 // tenant's limits, and one leaf per workload where processes live.
 //
 //   <cgroup2>/<tree>/<tenant>/<workload>          placement, BPF, cgroup.kill; and on
-//                                                 a unified host the limits
+//                                                 a unified host the limits (<cgroup2>
+//                                                 is the agent's delegated cgroup
+//                                                 under systemd: cgroup/placement.h)
 //   <v1 memory|pids|cpu>/<tree>/<tenant>/<workload>  hybrid hosts: the limits
 //   <v1 blkio>/<tree>/<tenant>/<workload>            hybrid, when limits.io.weight is set
 //
@@ -119,9 +121,12 @@ class TenantCgroup {
 class CgroupTree {
  public:
   // Creates the subtree, or adopts the directories a crashed agent left (they are
-  // then not removed by this tree).
+  // then not removed by this tree). `v2_parent` is the cgroup2 directory it is
+  // made in: empty for the root of the hierarchy, or the cgroup systemd delegated
+  // to the agent (cgroup/placement.h); v1 directories are always at their roots.
   static Result<std::unique_ptr<CgroupTree>> create(const HostCgroups& host,
-                                                    const std::string& name = "bulkhead");
+                                                    const std::string& name = "bulkhead",
+                                                    const std::string& v2_parent = {});
   // Limits are validated and applied before returning; on error nothing is left
   // behind. A tenant directory left by a previous agent is reused when no process
   // lives in it (its stale workload directories are removed first); one that

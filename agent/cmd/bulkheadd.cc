@@ -60,6 +60,10 @@ po::options_description shared_options(Settings& s, std::string& stop_grace,
        "agent state: ids.json (uid/gid ranges), rootfs/ (staging), logs/<tenant>/<workload>.log")  //
       ("cgroup-name", po::value(&s.agent.cgroup_name)->default_value(d.cgroup_name),
        "name of the agent's cgroup subtree in every hierarchy; one agent per name")  //
+      ("cgroup-parent", po::value(&s.agent.cgroup_parent)->default_value(d.cgroup_parent),
+       "where the subtree goes: auto (below the agent's own cgroup when systemd delegated it "
+       "on a unified host, the agent moving itself into <that cgroup>/agent; otherwise the "
+       "root of each hierarchy), root, or delegated (below its own cgroup, or fail)")  //
       ("log-level", po::value(&s.agent.log_level)->default_value(d.log_level),
        "trace, debug, info, warn, error, critical or off")  //
       ("foreground", po::bool_switch(),

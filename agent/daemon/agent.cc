@@ -8,6 +8,7 @@
 
 #include "bpf/kernel_features.h"
 #include "cgroup/layout.h"
+#include "cgroup/placement.h"
 #include "cgroup/tree.h"
 #include "common/file_util.h"
 #include "daemon/agent_check.h"
@@ -64,13 +65,20 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   if (!host.ok()) {
     return host.error().context("detecting cgroups");
   }
-  agent->cgroup_layout_ = cgroup::describe(*host);
   // BPF is not needed to isolate tenants: without it the agent runs, and says so.
   auto features = bpf::probe_kernel_features();
   agent->kernel_features_ = features.ok() ? bpf::describe(*features)
                                           : "bpf: unavailable: " + features.error().to_string();
 
-  auto tree = cgroup::CgroupTree::create(*host, options.cgroup_name);
+  // Under systemd with Delegate=, this moves the agent into a leaf of its unit's
+  // cgroup; the tree then goes beside it.
+  auto placement = cgroup::place_agent(*cgroup::parse_parent_mode(options.cgroup_parent), *host);
+  if (!placement.ok()) {
+    return placement.error().context("placing the cgroup tree");
+  }
+  agent->cgroup_layout_ =
+      cgroup::describe(*host) + "\n" + cgroup::describe(*placement, options.cgroup_name);
+  auto tree = cgroup::CgroupTree::create(*host, options.cgroup_name, placement->v2_parent);
   if (!tree.ok()) {
     return tree.error().context("cgroup tree " + options.cgroup_name);
   }
@@ -104,15 +112,16 @@ Agent::~Agent() {
 void Agent::log_startup_report() const {
   spdlog::info("bulkheadd {}: state {}, profiles {}, cgroup tree {}", kAgentVersion,
                options_.state_dir, options_.profiles_dir, options_.cgroup_name);
-  spdlog::info("{}", cgroup_layout_);
-  size_t start = 0;
-  while (start < kernel_features_.size()) {
-    size_t end = kernel_features_.find('\n', start);
-    if (end == std::string::npos) {
-      end = kernel_features_.size();
+  for (const std::string* text : {&cgroup_layout_, &kernel_features_}) {
+    size_t start = 0;
+    while (start < text->size()) {
+      size_t end = text->find('\n', start);
+      if (end == std::string::npos) {
+        end = text->size();
+      }
+      spdlog::info("{}", text->substr(start, end - start));
+      start = end + 1;
     }
-    spdlog::info("{}", kernel_features_.substr(start, end - start));
-    start = end + 1;
   }
   for (const TenantInfo& t : tenants_->infos()) {
     const ManagedTenant* mt = tenants_->find(t.name);

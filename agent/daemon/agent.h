@@ -32,10 +32,14 @@ struct AgentOptions {
   std::string socket_path = "/run/bulkhead/bulkhead.sock";
   std::string state_dir = "/var/lib/bulkhead";
   std::string cgroup_name = "bulkhead";
+  // Where the cgroup tree goes: "auto" (the unit's cgroup when systemd delegated
+  // it on a unified host, else the root of each hierarchy), "root" or
+  // "delegated" (see cgroup/placement.h).
+  std::string cgroup_parent = "auto";
   std::string log_level = "info";
-  std::chrono::milliseconds stop_grace{10000};  // SIGTERM, then SIGKILL after this
-  uint64_t log_max_bytes = 10 * 1024 * 1024;    // per workload log file before rotation
-  int log_keep = 3;                             // rotated files kept
+  std::chrono::milliseconds stop_grace{10000};          // SIGTERM, then SIGKILL after this
+  uint64_t log_max_bytes = uint64_t{10} * 1024 * 1024;  // per workload log file before rotation
+  int log_keep = 3;                                     // rotated files kept
   // A declared workload that ran at least this long was healthy: its count of
   // consecutive restarts (restart.limit) and its backoff start over.
   std::chrono::milliseconds restart_reset_after{60000};
@@ -85,7 +89,7 @@ struct AgentStatus {
   std::string version;
   pid_t pid = 0;
   int64_t started_unix_ms = 0;
-  std::string cgroup_layout;    // describe(HostCgroups)
+  std::string cgroup_layout;    // describe(HostCgroups) and, below it, describe(Placement)
   std::string kernel_features;  // describe(KernelFeatures)
   size_t tenants = 0;
   size_t workloads_running = 0;

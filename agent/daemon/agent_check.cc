@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "cgroup/layout.h"
+#include "cgroup/placement.h"
 #include "daemon/profile_validation.h"
 
 namespace bulkhead::daemon {
@@ -75,6 +76,14 @@ Status check_agent_options(const AgentOptions& o) {
       o.cgroup_name.find('/') != std::string::npos) {
     return make_error("the cgroup name must be one path component, got \"" + o.cgroup_name + "\"");
   }
+  auto parent = cgroup::parse_parent_mode(o.cgroup_parent);
+  if (!parent.ok()) {
+    return parent.error();
+  }
+  if (*parent != cgroup::ParentMode::kRoot && o.cgroup_name == cgroup::kAgentLeaf) {
+    return make_error("the cgroup name \"" + o.cgroup_name +
+                      "\" is the agent's own cgroup below a delegated one; choose another");
+  }
   if (o.stop_grace.count() < 0) {
     return make_error("the stop grace period must not be negative");
   }
@@ -98,6 +107,13 @@ std::vector<std::string> check_configuration(const AgentOptions& options) {
   }
   if (auto host = cgroup::detect_host_cgroups(); !host.ok()) {
     problems.push_back("cgroups: " + host.error().to_string());
+  } else if (options.cgroup_parent == cgroup::to_string(cgroup::ParentMode::kDelegated) &&
+             host->layout != cgroup::Layout::kUnified) {
+    // (Whether the cgroup is delegated is for the start to find out: under
+    // systemd, --check runs as ExecStartPre= in <unit>/.control.)
+    problems.push_back(
+        "cgroups: cgroup-parent=delegated needs the unified cgroup2 hierarchy; this host is "
+        "hybrid");
   }
   for (auto& p : check_state_dir_traversal(options.state_dir)) {
     problems.push_back(std::move(p));

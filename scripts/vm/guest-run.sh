@@ -14,6 +14,8 @@ export CI=true
 cd /tmp || exit 1
 
 say() { echo "BULKHEAD-VM: $*"; }
+# A line for the summary (steps run in subshells: kept in a file).
+note() { echo "$*" >>"$results/notes.txt"; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
 steps=()
@@ -128,6 +130,15 @@ agent() {
   return $rc
 }
 
+# The exposure score of the shipped unit as installed (docs/systemd.md records
+# it): the table goes to the results, the verdict to the console.
+security() {
+  systemd-analyze security --no-pager bulkheadd.service >"$results/security.txt" 2>&1
+  local rc=$?
+  grep -a 'Overall exposure' "$results/security.txt" || tail -5 "$results/security.txt"
+  return $rc
+}
+
 # Every example tenant: its cgroup (where `bulkheadctl tenants` says it is)
 # holds the profile's limits and a live workload; alpha's heartbeat file shows
 # that its workload runs and writes to its data directory.
@@ -179,6 +190,7 @@ tenants() {
       rc=1
     fi
   done <"$payload/vm/tenant-limits.expected"
+  delegation "${!cg[@]}" || rc=1
   if [[ " $names " == *" alpha "* ]]; then
     local hb=/var/lib/bulkhead/tenants/alpha/heartbeat
     deadline=$((SECONDS + 10))
@@ -209,6 +221,53 @@ print(u.urlopen("http://127.0.0.1:8080/", timeout=5).status)' 2>/dev/null) && br
       rc=1
     fi
   fi
+  return $rc
+}
+
+# Under systemd the agent lives in <unit cgroup>/agent and the tenants below the
+# unit's cgroup too (Delegate=), not at the root of the hierarchy. Records each
+# tenant's cgroup and limits, and where its workload runs, for the summary.
+delegation() {
+  local rc=0 unit_cg main agent_cg tenant dir pid wl_cg
+  local mount
+  mount=$(stat -fc %T /sys/fs/cgroup)
+  [[ $mount == cgroup2fs ]] || return 0
+  unit_cg=$(systemctl show -p ControlGroup --value bulkheadd.service)
+  main=$(systemctl show -p MainPID --value bulkheadd.service)
+  agent_cg=$(sed -n 's/^0:://p' "/proc/$main/cgroup" 2>/dev/null)
+  echo "unit cgroup: $unit_cg; agent pid $main in $agent_cg"
+  note "agent: pid $main in $agent_cg"
+  if [[ $agent_cg != "$unit_cg/agent" ]]; then
+    echo "FAIL the agent is not in the leaf $unit_cg/agent of its unit's cgroup"
+    rc=1
+  fi
+  for tenant in "$@"; do
+    dir=${cg[$tenant]}
+    [[ -n $dir ]] || continue
+    if [[ $dir == "/sys/fs/cgroup$unit_cg/"* ]]; then
+      echo "ok   $tenant: $dir is below the unit's cgroup"
+    else
+      echo "FAIL $tenant: $dir is not below the unit's cgroup /sys/fs/cgroup$unit_cg"
+      rc=1
+    fi
+    pid=$(timeout 30 bulkheadctl ps 2>/dev/null | awk -v t="$tenant" '$1 == t && $4 == "running" { print $5; exit }')
+    wl_cg=$( [[ -n $pid ]] && sed -n 's/^0:://p' "/proc/$pid/cgroup" 2>/dev/null)
+    note "$tenant: ${dir#/sys/fs/cgroup} memory.max=$(cat "$dir/memory.max" 2>&1)" \
+      "pids.max=$(cat "$dir/pids.max" 2>&1); workload pid ${pid:-none} in ${wl_cg:-none}"
+    if [[ -n $wl_cg && $wl_cg != "${dir#/sys/fs/cgroup}/"* ]]; then
+      echo "FAIL $tenant: its workload (pid $pid) runs in $wl_cg, outside $dir"
+      rc=1
+    fi
+  done
+  # ExecReload= runs in <unit>/.control, beside the agent's leaf and tree: a
+  # reload must work with the controllers enabled in the unit's cgroup.
+  if timeout 60 systemctl reload bulkheadd.service; then
+    echo "ok   systemctl reload: $(systemctl is-active bulkheadd.service)"
+  else
+    echo "FAIL systemctl reload bulkheadd.service"
+    rc=1
+  fi
+  systemctl status bulkheadd.service --no-pager -l -n 0
   return $rc
 }
 
@@ -251,15 +310,18 @@ else
   skip agent "$AGENT"
   skip tenants "$AGENT"
 fi
+if [[ $AGENT == yes ]]; then
+  step security security
+fi
 if [[ -n $UNIT_FILTER ]]; then
   step unit gtest unit "$BUILD_DIR/tests/bulkhead_unit_tests" "$UNIT_FILTER"
 else
-  skip unit "VM_UNIT_FILTER is empty"
+  skip unit "not run in the guests (VM_UNIT_FILTER)"
 fi
 if [[ -n $KERNEL_FILTER ]]; then
   step kernel gtest kernel "$BUILD_DIR/tests/bulkhead_kernel_tests" "$KERNEL_FILTER"
 else
-  skip kernel "VM_KERNEL_FILTER is empty"
+  skip kernel "VM_TESTS is empty"
 fi
 if compgen -G "$SRC_DIR/tests/e2e/*.sh" >/dev/null; then
   step e2e e2e
@@ -286,6 +348,9 @@ say "summary ($(uname -r)):"
 for s in "${steps[@]}"; do
   printf 'BULKHEAD-VM:   %-11s %-5s %6s s %s\n' "$s" "${step_rc[$s]}" "${step_secs[$s]}" "${step_note[$s]:-}"
 done
+if [[ -s $results/notes.txt ]]; then
+  sed 's/^/BULKHEAD-VM:   /' "$results/notes.txt"
+fi
 sync
 echo "BULKHEAD-VM-RESULT rc=$overall"
 umount "$results" 2>/dev/null

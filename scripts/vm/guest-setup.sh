@@ -41,8 +41,12 @@ main() {
     echo "BULKHEAD-VM: the service part is skipped: $AGENT"
     return 0
   fi
-  echo "BULKHEAD-VM: cmake --install $BUILD_DIR --prefix /usr"
-  if ! cmake --install "$BUILD_DIR" --prefix /usr >"$results/install.log" 2>&1; then
+  # At the prefix the build was configured with: the unit file names its binaries
+  # there (ExecStart=<prefix>/sbin/bulkheadd).
+  local prefix
+  prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$BUILD_DIR/CMakeCache.txt")
+  echo "BULKHEAD-VM: cmake --install $BUILD_DIR (prefix ${prefix:-?})"
+  if ! cmake --install "$BUILD_DIR" >"$results/install.log" 2>&1; then
     cat "$results/install.log"
     return 1
   fi
@@ -50,7 +54,7 @@ main() {
   if [[ $TENANTS == yes ]]; then
     mkdir -p /etc/bulkhead/tenants.d
     local f
-    for f in /usr/share/bulkhead/examples/*.yaml; do
+    for f in "$prefix"/share/bulkhead/examples/*.yaml; do
       if [[ -e $f ]]; then
         install -m 0644 "$f" /etc/bulkhead/tenants.d/
       fi

@@ -86,8 +86,12 @@ TEST_F(AgentLogTest, RotatesAtTheSizeBound) {
     ++lines;
   }
   EXPECT_EQ(expected, 400);
-  // The three files hold the newest 1000-byte blocks, at least two full files.
-  EXPECT_GE(lines, 100);
+  // A file is rotated only when the next chunk read from the pipe does not fit,
+  // and that chunk then starts the next file: so .2 and .1 together hold more
+  // than 1000 bytes, however the output was chunked (under TCG, a slow reader
+  // sees few, large chunks, and files far from full).
+  EXPECT_GT(fs::file_size(log + ".2") + fs::file_size(log + ".1"), 1000U);
+  EXPECT_GT(lines, 50);
 }
 
 }  // namespace
