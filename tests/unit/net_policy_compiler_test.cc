@@ -1,12 +1,12 @@
 // The policy compiler, judged the way the kernel judges: longest matching
 // prefix of the entries, then the port ranges of that one entry.
-#include "net/policy_compiler.h"
-
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <optional>
+
+#include "net/policy_compiler.h"
 
 namespace bulkhead::net {
 namespace {
