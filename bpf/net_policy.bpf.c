@@ -73,9 +73,11 @@ struct {
   __type(value, struct bh_net_rate);
 } deny_rate SEC(".maps");
 
-// Sockets that made an allowed outgoing connect/sendmsg: their incoming
-// packets are replies, judged by the egress entries (the peer the tenant may
-// reach) instead of the ingress ones.
+// Unconnected (UDP) sockets that sent an allowed datagram: their incoming
+// packets may be replies, judged by the egress entries (the peer the tenant may
+// reach) as well as the ingress ones. Connected sockets need no mark: the
+// kernel delivers to them only what matches their 4-tuple, so their state says
+// it (see bh_skb_ingress); that keeps connect() free of storage allocation.
 struct {
   __uint(type, BPF_MAP_TYPE_SK_STORAGE);
   __uint(map_flags, BPF_F_NO_PREALLOC);
@@ -259,7 +261,7 @@ static __always_inline int sock_addr4(struct bpf_sock_addr* ctx, __u8 kind, __u8
   }
   count(hook, ok);
   if (ok) {
-    if (egress) {
+    if (hook == BH_HOOK_SENDMSG4 || hook == BH_HOOK_SENDMSG6) {
       mark_talked_out(ctx);
     }
     return 1;
@@ -290,7 +292,7 @@ static __always_inline int sock_addr6(struct bpf_sock_addr* ctx, __u8 kind6, __u
   }
   count(hook, ok);
   if (ok) {
-    if (egress) {
+    if (hook == BH_HOOK_SENDMSG4 || hook == BH_HOOK_SENDMSG6) {
       mark_talked_out(ctx);
     }
     return 1;
@@ -483,7 +485,10 @@ int bh_skb_ingress(struct __sk_buff* skb) {
       if (sk) {
         sk = bpf_sk_fullsock(sk);
       }
-      if (sk && bpf_sk_storage_get(&talked_out, sk, 0, 0)) {
+      // A connected socket (TCP past LISTEN, or connected UDP) only receives
+      // its peer's packets; an unconnected one only counts if it sent first.
+      if (sk && ((sk->state != BPF_TCP_LISTEN && sk->state != BPF_TCP_CLOSE) ||
+                 bpf_sk_storage_get(&talked_out, sk, 0, 0))) {
         packet_key(&key, &p, BH_KIND_EGRESS4, p.saddr);
         ok = judge(trie, &key, p.sport, bit, p.any_port);
       }

@@ -177,6 +177,57 @@ TEST_F(NetPolicyTest, OtherTenantDeniedUnderBroadGrantUntilExplicitlyGranted) {
   EXPECT_EQ(in_a([] { return tcp_connect(kB6, 8080); }), EPERM);  // IPv6 not granted
 }
 
+// The per-packet backstop on the way in: an unconnected UDP socket that sent
+// to an allowed peer gets that peer's answer, but not a datagram from a port
+// the tenant may not reach.
+TEST_F(NetPolicyTest, UdpRepliesAdmittedOtherSourcesDropped) {
+  NetworkSpec spec;
+  spec.mode = NetworkMode::kIsolated;
+  spec.egress = {egress({std::string(kB4) + "/32"}, {{5353, 5353}}, config::kProtoUdp)};
+  auto policy = attach(spec);
+  ASSERT_NE(policy, nullptr);
+  auto echo = udp_in_b(5353, "0.0.0.0");
+  auto stranger = udp_in_b(5354, "0.0.0.0");
+  ASSERT_TRUE(echo && stranger);
+  std::thread responder([&] {
+    pollfd p{echo.get(), POLLIN, 0};
+    if (::poll(&p, 1, 2000) != 1) {
+      return;
+    }
+    char buf[16];
+    sockaddr_storage from{};
+    socklen_t len = sizeof(from);
+    ssize_t n =
+        ::recvfrom(echo.get(), buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
+    if (n > 0) {
+      ::sendto(stranger.get(), "s", 1, 0, reinterpret_cast<sockaddr*>(&from), len);
+      ::sendto(echo.get(), "e", 1, 0, reinterpret_cast<sockaddr*>(&from), len);
+    }
+  });
+  int r = in_a([] {
+    sockaddr_storage sa{};
+    socklen_t len = testing::make_addr(kB4, 5353, &sa);
+    UniqueFd s(::socket(AF_INET, SOCK_DGRAM, 0));
+    if (::sendto(s.get(), "q", 1, 0, reinterpret_cast<sockaddr*>(&sa), len) != 1) {
+      return 20;
+    }
+    std::string got;
+    for (int i = 0; i < 2; ++i) {
+      pollfd p{s.get(), POLLIN, 0};
+      char c = 0;
+      if (::poll(&p, 1, 300) == 1 && ::recv(s.get(), &c, 1, 0) == 1) {
+        got += c;
+      }
+    }
+    return got == "e" ? 0 : got.empty() ? 10 : 11;
+  });
+  responder.join();
+  EXPECT_EQ(r, 0) << "10: the reply was dropped, 11: the stranger's datagram came through";
+  auto c = policy->counters();
+  ASSERT_TRUE(c.ok());
+  EXPECT_GE(c->hooks[BH_HOOK_SKB_INGRESS].denied, 1U);
+}
+
 TEST_F(NetPolicyTest, OverlappingRulesMergePortSets) {
   NetworkSpec spec;
   spec.mode = NetworkMode::kIsolated;
