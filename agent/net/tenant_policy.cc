@@ -182,7 +182,7 @@ Result<std::unique_ptr<TenantNetPolicy>> TenantNetPolicy::attach(const TenantPol
   if (options.tenant.empty() || options.tenant.find('/') != std::string::npos) {
     return make_error(where + ": bad tenant name");
   }
-  if (options.pin_root == kDefaultPinRoot) {
+  if (options.pin_root.rfind("/sys/fs/bpf/", 0) == 0) {
     BULKHEAD_TRY_CTX(bpf::ensure_bpffs(), where);
   }
   auto cgroup_id = bpf::cgroup2_id(options.cgroup_dir);

@@ -26,8 +26,8 @@ inline constexpr const char* kDefaultPinRoot = "/sys/fs/bpf/bulkhead";
 struct TenantPolicyOptions {
   std::string tenant;      // names the pin directory and the events
   std::string cgroup_dir;  // the tenant's cgroup2 directory; programs cover its subtree
-  // Pins go to <pin_root>/<tenant>/; must be on a bpffs (mounted if it is the
-  // default /sys/fs/bpf).
+  // Pins go to <pin_root>/<tenant>/; must be on a bpffs (mounted at
+  // /sys/fs/bpf first if the root is below it).
   std::string pin_root = kDefaultPinRoot;
   uint32_t deny_events_per_sec = 20;  // deny record token bucket
   uint32_t deny_events_burst = 40;

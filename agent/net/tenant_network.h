@@ -1,0 +1,37 @@
+// The agent's step from a tenant's profile to its kernel-enforced network
+// policy: which mode applies, what is protected, and the JSON form of the
+// counters for the API. Kept apart from ManagedTenant so the daemon's edits
+// stay small.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/result.h"
+#include "config/profile.h"
+#include "net/policy_compiler.h"
+#include "net/tenant_policy.h"
+
+namespace bulkhead::net {
+
+// The profile's network section as enforced: a tenant without its own network
+// namespace (namespaces.net off) is judged as `host` mode whatever the
+// section says, so the host's loopback stays protected.
+config::NetworkSpec effective_network(const config::Profile& profile);
+
+// Compiles and attaches; the error names the tenant and the failing step.
+Result<std::unique_ptr<TenantNetPolicy>> attach_tenant_network(const config::Profile& profile,
+                                                               const std::string& cgroup_dir,
+                                                               const std::string& pin_root,
+                                                               const PolicyContext& context);
+
+// Compiles `profile`'s rules and swaps them in atomically; on error the
+// running policy stays.
+Status replace_tenant_network(TenantNetPolicy& policy, const config::Profile& profile,
+                              const PolicyContext& context);
+
+// {"connect4": {"allowed": n, "denied": m}, ...}
+nlohmann::json counters_to_json(const NetCounters& counters);
+
+}  // namespace bulkhead::net
