@@ -65,7 +65,8 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
     return host.error().context("detecting cgroups");
   }
   agent->cgroup_layout_ = cgroup::describe(*host);
-  // BPF is not needed to isolate tenants: without it the agent runs, and says so.
+  // Without BPF the agent still runs and says so; tenants then fail to start,
+  // each with the reason: their network policy is BPF (fail closed).
   auto features = bpf::probe_kernel_features();
   agent->kernel_features_ = features.ok() ? bpf::describe(*features)
                                           : "bpf: unavailable: " + features.error().to_string();

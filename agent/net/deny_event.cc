@@ -77,10 +77,10 @@ events::Event decode_deny_record(const bh_net_deny_record& rec, const std::strin
                       {"protocol", protocol_name(rec.hook, rec.protocol)},
                       {"suppressed", rec.suppressed},
                       {"cgroup_id", rec.cgroup_id}};
-  if (rec.hook == BH_HOOK_SOCK_CREATE) {
-    f["family"] = rec.family;
-  } else {
-    f["family"] = rec.family == AF_INET ? "ipv4" : "ipv6";
+  // sock_create runs for AF_INET and AF_INET6 sockets only, so every record
+  // has one of the two families.
+  f["family"] = rec.family == AF_INET ? "ipv4" : "ipv6";
+  if (rec.hook != BH_HOOK_SOCK_CREATE) {
     std::string src = address(rec.family, rec.src_addr);
     std::string dst = address(rec.family, rec.dst_addr);
     bool is_bind = rec.hook == BH_HOOK_BIND4 || rec.hook == BH_HOOK_BIND6;
