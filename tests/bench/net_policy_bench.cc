@@ -166,7 +166,7 @@ struct Bench {
     if (!sh("ip netns add " + netns) || !sh("ip -n " + netns + " link set lo up") ||
         !sh("ip -n " + netns + " addr add " + kDest + "/32 dev lo") ||
         ::mkdir(cgroup.c_str(), 0755) != 0) {
-      std::fprintf(stderr, "setup failed (root? cgroup2 at /sys/fs/cgroup/unified?)\n");
+      (void)std::fprintf(stderr, "setup failed (root? cgroup2 at /sys/fs/cgroup/unified?)\n");
       return false;
     }
     ::mkdir("/sys/fs/bpf", 0700);
@@ -241,7 +241,7 @@ struct Bench {
     int status = 0;
     ::waitpid(pid, &status, 0);
     if (n != sizeof(r) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      std::fprintf(stderr, "measurement failed (status %d)\n", status);
+      (void)std::fprintf(stderr, "measurement failed (status %d)\n", status);
       std::exit(1);
     }
     return r;
@@ -312,43 +312,44 @@ int main(int argc, char** argv) {
       auto policy = net::TenantNetPolicy::attach(o, compiled[n]);
       attach_ms[n].push_back(ms_since(t0));
       if (!policy.ok()) {
-        std::fprintf(stderr, "%s\n", policy.error().to_string().c_str());
+        (void)std::fprintf(stderr, "%s\n", policy.error().to_string().c_str());
         return 1;
       }
       record("bpf " + std::to_string(n), bench.run(connects));
     }
     for (int n : sizes) {
       if (!sh(nsenter + "nft -f " + bench.nft_file(n))) {
-        std::fprintf(stderr, "nft -f failed\n");
+        (void)std::fprintf(stderr, "nft -f failed\n");
         return 1;
       }
       record("nft " + std::to_string(n), bench.run(connects));
       sh(nsenter + "nft delete table inet bhbench");
     }
   }
-  std::printf("%d rounds, %d TCP connects and %d UDP connects per round and configuration\n",
-              rounds, connects, connects * 10);
-  std::printf(
+  (void)std::printf("%d rounds, %d TCP connects and %d UDP connects per round and configuration\n",
+                    rounds, connects, connects * 10);
+  (void)std::printf(
       "medians; rates per second of CPU time of the connecting process (wall-clock in [])\n");
-  std::printf("%-11s %9s %8s %8s %7s %10s %8s %9s\n", "config", "tcp/cpu-s", "vs none", "vs nft",
-              "[wall]", "udp/cpu-s", "vs none", "[wall]");
+  (void)std::printf("%-11s %9s %8s %8s %7s %10s %8s %9s\n", "config", "tcp/cpu-s", "vs none",
+                    "vs nft", "[wall]", "udp/cpu-s", "vs none", "[wall]");
   for (int n : sizes) {
-    std::printf("%6d rules: compile %.1f ms, attach (load, fill trie, 9 links, pins) %.1f ms\n", n,
-                compile_ms[n], median(attach_ms[n]));
+    (void)std::printf(
+        "%6d rules: compile %.1f ms, attach (load, fill trie, 9 links, pins) %.1f ms\n", n,
+        compile_ms[n], median(attach_ms[n]));
   }
   auto med = [&](const std::string& name, const char* fig) { return median(results[name][fig]); };
   for (const auto& name : order) {
-    std::string vs_nft = "";
+    std::string vs_nft;
     if (name.rfind("bpf ", 0) == 0) {
       char buf[32];
-      std::snprintf(buf, sizeof(buf), "%.3f",
-                    med(name, "tcp_cpu") / med("nft " + name.substr(4), "tcp_cpu"));
+      (void)std::snprintf(buf, sizeof(buf), "%.3f",
+                          med(name, "tcp_cpu") / med("nft " + name.substr(4), "tcp_cpu"));
       vs_nft = buf;
     }
-    std::printf("%-11s %9.0f %8.3f %8s %7.0f %10.0f %8.3f %9.0f\n", name.c_str(),
-                med(name, "tcp_cpu"), med(name, "tcp_cpu") / med("none", "tcp_cpu"), vs_nft.c_str(),
-                med(name, "tcp"), med(name, "udp_cpu"),
-                med(name, "udp_cpu") / med("none", "udp_cpu"), med(name, "udp"));
+    (void)std::printf("%-11s %9.0f %8.3f %8s %7.0f %10.0f %8.3f %9.0f\n", name.c_str(),
+                      med(name, "tcp_cpu"), med(name, "tcp_cpu") / med("none", "tcp_cpu"),
+                      vs_nft.c_str(), med(name, "tcp"), med(name, "udp_cpu"),
+                      med(name, "udp_cpu") / med("none", "udp_cpu"), med(name, "udp"));
   }
   return 0;
 }

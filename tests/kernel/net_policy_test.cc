@@ -38,7 +38,8 @@ Cidr cidr(const std::string& text) {
   return c.ok() ? *c : Cidr{};
 }
 
-EgressRule egress(std::vector<std::string> to, std::vector<PortRange> ports, uint8_t protos) {
+EgressRule egress(const std::vector<std::string>& to, std::vector<PortRange> ports,
+                  uint8_t protos) {
   EgressRule r;
   for (const auto& t : to) {
     r.to.push_back(cidr(t));

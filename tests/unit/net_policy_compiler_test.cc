@@ -60,7 +60,7 @@ bool allowed(const CompiledPolicy& p, uint8_t kind4, const std::string& ip, uint
   return false;
 }
 
-EgressRule to(std::vector<std::string> cidrs, std::vector<config::PortRange> ports = {},
+EgressRule to(const std::vector<std::string>& cidrs, std::vector<config::PortRange> ports = {},
               uint8_t protos = config::kProtoAny) {
   EgressRule r;
   for (const auto& c : cidrs) {
@@ -177,8 +177,8 @@ TEST(NetPolicyCompiler, IngressPortsLimitBindAndSourcesLimitFlows) {
 TEST(NetPolicyCompiler, TooManyPortRangesIsAnErrorNamingTheField) {
   NetworkSpec spec;
   EgressRule r = to({"10.0.0.0/8"}, {}, config::kProtoTcp);
-  for (uint16_t port = 1000; port < 1000 + 2 * (BH_NET_MAX_RANGES + 1); port += 2) {
-    r.ports.push_back({port, port});
+  for (int port = 1000; port < 1000 + 2 * (BH_NET_MAX_RANGES + 1); port += 2) {
+    r.ports.push_back({static_cast<uint16_t>(port), static_cast<uint16_t>(port)});
   }
   spec.egress = {r};
   auto p = compile_policy(spec, {});
