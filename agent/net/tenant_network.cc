@@ -1,5 +1,12 @@
 #include "net/tenant_network.h"
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+
 namespace bulkhead::net {
 
 config::NetworkSpec effective_network(const config::Profile& profile) {
@@ -10,11 +17,56 @@ config::NetworkSpec effective_network(const config::Profile& profile) {
   return spec;
 }
 
+std::vector<config::Cidr> host_addresses() {
+  std::vector<config::Cidr> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) {
+    return out;
+  }
+  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr) {
+      continue;
+    }
+    config::Cidr c;
+    if (a->ifa_addr->sa_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+      c.family = AF_INET;
+      std::memcpy(c.addr.data(), &sin->sin_addr, 4);
+      c.prefix_len = 32;
+    } else if (a->ifa_addr->sa_family == AF_INET6) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(a->ifa_addr);
+      c.family = AF_INET6;
+      std::memcpy(c.addr.data(), &sin6->sin6_addr, 16);
+      c.prefix_len = 128;
+    } else {
+      continue;
+    }
+    if (std::find(out.begin(), out.end(), c) == out.end()) {
+      out.push_back(c);
+    }
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+namespace {
+
+PolicyContext with_host_addresses(const config::NetworkSpec& spec, PolicyContext context) {
+  if (spec.mode == config::NetworkMode::kHost) {
+    auto host = host_addresses();
+    context.protected_ranges.insert(context.protected_ranges.end(), host.begin(), host.end());
+  }
+  return context;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<TenantNetPolicy>> attach_tenant_network(const config::Profile& profile,
                                                                const std::string& cgroup_dir,
                                                                const std::string& pin_root,
                                                                const PolicyContext& context) {
-  auto compiled = compile_policy(effective_network(profile), context);
+  const config::NetworkSpec spec = effective_network(profile);
+  auto compiled = compile_policy(spec, with_host_addresses(spec, context));
   if (!compiled.ok()) {
     return compiled.error().context(profile.source_file);
   }
@@ -27,7 +79,8 @@ Result<std::unique_ptr<TenantNetPolicy>> attach_tenant_network(const config::Pro
 
 Status replace_tenant_network(TenantNetPolicy& policy, const config::Profile& profile,
                               const PolicyContext& context) {
-  auto compiled = compile_policy(effective_network(profile), context);
+  const config::NetworkSpec spec = effective_network(profile);
+  auto compiled = compile_policy(spec, with_host_addresses(spec, context));
   if (!compiled.ok()) {
     return compiled.error().context(profile.source_file);
   }

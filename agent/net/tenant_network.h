@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "config/profile.h"
@@ -20,7 +21,15 @@ namespace bulkhead::net {
 // section says, so the host's loopback stays protected.
 config::NetworkSpec effective_network(const config::Profile& profile);
 
-// Compiles and attaches; the error names the tenant and the failing step.
+// The addresses of this network namespace's interfaces right now, each as a
+// /32 or /128: in `host` mode they reach the host's own services (a server
+// bound to 0.0.0.0 answers on every one of them), so they are protected like
+// loopback. A snapshot: addresses added later are not covered until the next
+// attach or reload.
+std::vector<config::Cidr> host_addresses();
+
+// Compiles and attaches; the error names the tenant and the failing step. In
+// host mode the host's addresses are added to the protected ranges.
 Result<std::unique_ptr<TenantNetPolicy>> attach_tenant_network(const config::Profile& profile,
                                                                const std::string& cgroup_dir,
                                                                const std::string& pin_root,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "net/policy_compiler.h"
+#include "net/tenant_network.h"
 #include "net/tenant_policy.h"
 #include "net_test_support.h"
 
@@ -265,6 +266,31 @@ TEST_F(NetPolicyTest, HostModeTenantCannotReachHostLoopbackUnlessGranted) {
   ASSERT_TRUE(policy->replace(*compiled).ok());
   EXPECT_EQ(host([port] { return tcp_connect("127.0.0.1", port); }), 0);
   EXPECT_EQ(host([port] { return tcp_connect("127.0.0.1", port + 1); }), EPERM);
+}
+
+// In host mode the host's own addresses reach its services too, so they are
+// protected like loopback. Netns B plays the host here: the tenant shares it,
+// and the agent's address snapshot is taken in it.
+TEST_F(NetPolicyTest, HostModeProtectsTheHostsOwnAddresses) {
+  config::Profile profile;
+  profile.name = "hosty";
+  profile.source_file = "hosty.yaml";
+  profile.network.mode = NetworkMode::kHost;
+  profile.network.egress = {egress({"0.0.0.0/0", "::/0"}, {}, config::kProtoAny)};
+  auto host_service = tcp_in_b(8080, "0.0.0.0");
+  auto elsewhere = listen_in(a_->fd(), SOCK_STREAM, "0.0.0.0", 8080);
+  ASSERT_TRUE(host_service && elsewhere);
+  UniqueFd self(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  ASSERT_EQ(::setns(b_->fd(), CLONE_NEWNET), 0);
+  auto policy = attach_tenant_network(profile, cgroup_.path(), pins_.path(), {});
+  ASSERT_EQ(::setns(self.get(), CLONE_NEWNET), 0);
+  ASSERT_TRUE(policy.ok()) << policy.error().to_string();
+  auto in_b = [&](const std::function<int()>& fn) {
+    return run_in_tenant(cgroup_.path(), b_->fd(), fn);
+  };
+  EXPECT_EQ(in_b([] { return tcp_connect(kB4, 8080); }), EPERM);  // the "host" itself
+  EXPECT_EQ(in_b([] { return tcp_connect(kB6, 8080); }), EPERM);
+  EXPECT_EQ(in_b([] { return tcp_connect(kA4, 8080); }), 0);  // another machine
 }
 
 // A listener inside the tenant (B side here): bind is limited to the ingress
