@@ -119,7 +119,8 @@ class NetPolicyTest : public ::testing::Test {
 TEST_F(NetPolicyTest, AllowedTcpAndUdpWorkDeniedGetEperm) {
   NetworkSpec spec;
   spec.mode = NetworkMode::kIsolated;
-  spec.egress = {egress({std::string(kB4) + "/32"}, {{8080, 8080}}, config::kProtoTcp),
+  spec.egress = {egress({std::string(kB4) + "/32", std::string(kB6) + "/128"}, {{8080, 8080}},
+                        config::kProtoTcp),
                  egress({std::string(kB4) + "/32"}, {{5353, 5353}}, config::kProtoUdp)};
   auto policy = attach(spec);
   ASSERT_NE(policy, nullptr);
@@ -131,6 +132,9 @@ TEST_F(NetPolicyTest, AllowedTcpAndUdpWorkDeniedGetEperm) {
 
   EXPECT_EQ(in_a([] { return tcp_connect(kB4, 8080); }), 0);
   EXPECT_EQ(in_a([] { return tcp_connect(kB4, 8081); }), EPERM);
+  EXPECT_EQ(in_a([] { return tcp_connect(kB6, 8080); }), 0);
+  EXPECT_EQ(in_a([] { return tcp_connect(kB6, 8081); }), EPERM);
+  EXPECT_EQ(in_a([] { return udp_sendto(kB6, 5353); }), EPERM);  // UDP granted for IPv4 only
   EXPECT_EQ(in_a([] { return udp_connect(kB4, 5353); }), 0);
   EXPECT_EQ(in_a([] { return udp_sendto(kB4, 5353); }), 0);
   EXPECT_TRUE(testing::datagram_arrives(u5353.get()));
