@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace bulkhead::net {
@@ -51,22 +52,38 @@ std::vector<config::Cidr> host_addresses() {
 
 namespace {
 
-PolicyContext with_host_addresses(const config::NetworkSpec& spec, PolicyContext context) {
-  if (spec.mode == config::NetworkMode::kHost) {
-    auto host = host_addresses();
-    context.protected_ranges.insert(context.protected_ranges.end(), host.begin(), host.end());
-  }
+PolicyContext with_host_addresses(PolicyContext context) {
+  auto host = protected_host_addresses(host_addresses());
+  context.protected_ranges.insert(context.protected_ranges.end(), host.begin(), host.end());
   return context;
 }
 
+bool is_loopback(const config::Cidr& c) {
+  static const std::array<uint8_t, 16> kLoopback6 = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                     0, 0, 0, 0, 0, 0, 0, 1};
+  return c.family == AF_INET ? c.addr[0] == 127 : c.addr == kLoopback6;
+}
+
 }  // namespace
+
+std::vector<config::Cidr> protected_host_addresses(const std::vector<config::Cidr>& host) {
+  std::vector<config::Cidr> out;
+  for (const auto& c : host) {
+    // In its own netns a tenant's loopback is its own (and already allowed);
+    // in host mode loopback is protected by the built-in ranges anyway.
+    if (!is_loopback(c)) {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
 
 Result<std::unique_ptr<TenantNetPolicy>> attach_tenant_network(const config::Profile& profile,
                                                                const std::string& cgroup_dir,
                                                                const std::string& pin_root,
                                                                const PolicyContext& context) {
   const config::NetworkSpec spec = effective_network(profile);
-  auto compiled = compile_policy(spec, with_host_addresses(spec, context));
+  auto compiled = compile_policy(spec, with_host_addresses(context));
   if (!compiled.ok()) {
     return compiled.error().context(profile.source_file);
   }
@@ -80,7 +97,7 @@ Result<std::unique_ptr<TenantNetPolicy>> attach_tenant_network(const config::Pro
 Status replace_tenant_network(TenantNetPolicy& policy, const config::Profile& profile,
                               const PolicyContext& context) {
   const config::NetworkSpec spec = effective_network(profile);
-  auto compiled = compile_policy(spec, with_host_addresses(spec, context));
+  auto compiled = compile_policy(spec, with_host_addresses(context));
   if (!compiled.ok()) {
     return compiled.error().context(profile.source_file);
   }

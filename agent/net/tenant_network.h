@@ -28,8 +28,16 @@ config::NetworkSpec effective_network(const config::Profile& profile);
 // attach or reload.
 std::vector<config::Cidr> host_addresses();
 
-// Compiles and attaches; the error names the tenant and the failing step. In
-// host mode the host's addresses are added to the protected ranges.
+// What of `host` (the agent's netns addresses) a tenant must not reach unless
+// granted, in every mode: from `isolated` mode the host's addresses (the
+// bridge gateway among them) are one hop away, in `host` mode they are local.
+// Loopback addresses are left out: in its own netns they are the tenant's
+// own, and in host mode the built-in ranges cover them.
+std::vector<config::Cidr> protected_host_addresses(const std::vector<config::Cidr>& host);
+
+// Compiles and attaches; the error names the tenant and the failing step. The
+// host's addresses (protected_host_addresses of host_addresses()) are added
+// to the protected ranges.
 Result<std::unique_ptr<TenantNetPolicy>> attach_tenant_network(const config::Profile& profile,
                                                                const std::string& cgroup_dir,
                                                                const std::string& pin_root,
