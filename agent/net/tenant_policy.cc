@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <vector>
@@ -66,6 +67,8 @@ struct TenantNetPolicy::Impl {
   std::vector<std::pair<std::string, UniqueFd>> links;  // pin path, link fd
   std::unique_ptr<ring_buffer, RingBufferDeleter> ring;
   bool adopted = false;
+  bool complete = false;               // attach() succeeded
+  std::vector<std::string> created{};  // pins made by this instance
   // Set during poll_deny_events only.
   const events::EventHandler* handler = nullptr;
   const WorkloadResolver* resolve = nullptr;
@@ -95,6 +98,21 @@ struct TenantNetPolicy::Impl {
       if (!fd) {
         return errno_error("opening pinned map " + path);
       }
+      // libbpf reuses any map fd; a pin left by an agent with another map
+      // layout would only fail later in the verifier, with a vague EPERM.
+      bpf_map_info info{};
+      uint32_t len = sizeof(info);
+      if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0) {
+        return errno_error("inspecting pinned map " + path);
+      }
+      if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+          info.value_size != bpf_map__value_size(map) ||
+          info.max_entries != bpf_map__max_entries(map)) {
+        return Error{EINVAL, "pinned map " + path +
+                                 " does not match this agent's program (left by another "
+                                 "version?); remove " +
+                                 dir + " to start the tenant afresh"};
+      }
       if (int err = bpf_map__reuse_fd(map, fd.get()); err != 0) {
         return bpf::libbpf_error(err, "reusing pinned map " + path);
       }
@@ -112,6 +130,7 @@ struct TenantNetPolicy::Impl {
       if (int err = bpf_obj_pin(bpf_map__fd(map), path.c_str()); err != 0) {
         return bpf::libbpf_error(err, "pinning " + path);
       }
+      created.push_back(path);
     }
     return {};
   }
@@ -157,22 +176,33 @@ struct TenantNetPolicy::Impl {
       bpf_link_detach(link.get());
       return bpf::libbpf_error(err, "pinning " + path);
     }
+    created.push_back(path);
     links.emplace_back(path, std::move(link));
     return {};
   }
 
-  void remove_all() {
+  // After a complete attach: everything (the tenant is going away). After a
+  // failed one: only what this attempt created, so a failed adoption never
+  // takes enforcement away from a previous agent's still-running workloads.
+  void remove() {
+    auto ours = [this](const std::string& path) {
+      return complete || std::find(created.begin(), created.end(), path) != created.end();
+    };
     for (auto& [path, fd] : links) {
-      ::unlink(path.c_str());
-      bpf_link_detach(fd.get());
+      if (ours(path)) {
+        ::unlink(path.c_str());
+        bpf_link_detach(fd.get());
+      }
     }
     links.clear();
     if (skel.get() != nullptr) {
       for (auto [name, map] : persistent_maps()) {
-        ::unlink((dir + "/map_" + name).c_str());
+        if (std::string path = dir + "/map_" + name; ours(path)) {
+          ::unlink(path.c_str());
+        }
       }
     }
-    ::rmdir(dir.c_str());
+    ::rmdir(dir.c_str());  // only succeeds when nothing of a previous agent is left
   }
 };
 
@@ -234,6 +264,7 @@ Result<std::unique_ptr<TenantNetPolicy>> TenantNetPolicy::attach(const TenantPol
   if (!m.ring) {
     return errno_error(where + ": opening the deny event ring buffer");
   }
+  m.complete = true;
   if (m.adopted) {
     spdlog::info("{}: adopted pinned links and maps from {}", where, m.dir);
   }
@@ -242,7 +273,7 @@ Result<std::unique_ptr<TenantNetPolicy>> TenantNetPolicy::attach(const TenantPol
 
 TenantNetPolicy::TenantNetPolicy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-TenantNetPolicy::~TenantNetPolicy() { impl_->remove_all(); }
+TenantNetPolicy::~TenantNetPolicy() { impl_->remove(); }
 
 Status TenantNetPolicy::replace(const CompiledPolicy& policy) { return impl_->install(policy); }
 

@@ -501,6 +501,42 @@ TEST_F(NetPolicyTest, EnforcementSurvivesAgentDeathAndIsAdopted) {
   EXPECT_EQ(in_a([] { return tcp_connect(kB4, 8082); }), ECONNREFUSED);  // no policy at all
 }
 
+// A next agent that cannot adopt the pins (here: one map pin replaced by a map
+// of another layout) fails with the reason and leaves the previous agent's
+// links and enforcement alone.
+TEST_F(NetPolicyTest, FailedAdoptionKeepsThePreviousEnforcement) {
+  NetworkSpec spec;
+  spec.mode = NetworkMode::kIsolated;
+  spec.egress = {egress({std::string(kB4) + "/32"}, {{8080, 8080}}, config::kProtoTcp)};
+  auto l = tcp_in_b(8080);
+  auto l2 = tcp_in_b(8081);
+  auto compiled = compile_policy(spec, {});
+  ASSERT_TRUE(compiled.ok());
+  const TenantPolicyOptions o = options("kept");
+  pid_t agent = ::fork();
+  ASSERT_GE(agent, 0);
+  if (agent == 0) {
+    auto p = TenantNetPolicy::attach(o, *compiled);
+    ::_exit(p.ok() ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(agent, &status, 0), agent);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const std::string counters = pins_.path() + "/kept/map_counters";
+  ASSERT_EQ(::unlink(counters.c_str()), 0);
+  UniqueFd wrong(bpf_map_create(BPF_MAP_TYPE_ARRAY, "wrong", 4, 4, 1, nullptr));
+  ASSERT_EQ(bpf_obj_pin(wrong.get(), counters.c_str()), 0);
+
+  auto second = TenantNetPolicy::attach(o, *compiled);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().to_string().find("does not match"), std::string::npos)
+      << second.error().to_string();
+  EXPECT_EQ(attached_programs(cgroup_.path(), BPF_CGROUP_INET4_CONNECT), 1U);
+  EXPECT_EQ(in_a([] { return tcp_connect(kB4, 8081); }), EPERM);  // still enforced
+  EXPECT_EQ(in_a([] { return tcp_connect(kB4, 8080); }), 0);
+  // The fixture's pin root removal unpins the links; the cgroup goes with them.
+}
+
 TEST_F(NetPolicyTest, AttachFailsClosedWithAReason) {
   TenantPolicyOptions o = options("broken");
   o.cgroup_dir = "/sys/fs/cgroup/unified/does-not-exist-" + testing::unique_suffix();
