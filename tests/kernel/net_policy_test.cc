@@ -234,6 +234,56 @@ TEST_F(NetPolicyTest, UdpRepliesAdmittedOtherSourcesDropped) {
   EXPECT_GE(c->hooks[BH_HOOK_SKB_INGRESS].denied, 1U);
 }
 
+// The backstop on the way out: a UDP socket connected while the peer was
+// allowed, then narrowed by a reload, cannot keep sending (no socket hook runs
+// for send() on a connected socket; the cgroup_skb egress program drops it).
+TEST_F(NetPolicyTest, ReloadStopsAnAlreadyConnectedUdpSocket) {
+  NetworkSpec spec;
+  spec.mode = NetworkMode::kIsolated;
+  spec.egress = {egress({std::string(kB4) + "/32"}, {{5353, 5353}}, config::kProtoUdp)};
+  auto policy = attach(spec);
+  ASSERT_NE(policy, nullptr);
+  auto u = udp_in_b(5353, "0.0.0.0");
+  ASSERT_TRUE(u);
+  int connected[2];
+  int go[2];
+  ASSERT_EQ(::pipe(connected), 0);
+  ASSERT_EQ(::pipe(go), 0);
+  UniqueFd c_r(connected[0]), c_w(connected[1]), g_r(go[0]), g_w(go[1]);
+  std::thread reloader([&] {
+    char x = 0;
+    if (::read(c_r.get(), &x, 1) == 1) {
+      spec.egress.clear();
+      auto narrowed = compile_policy(spec, {});
+      if (narrowed.ok()) {
+        (void)policy->replace(*narrowed);
+      }
+    }
+    (void)::write(g_w.get(), "g", 1);
+  });
+  int r = in_a([&] {
+    sockaddr_storage sa{};
+    socklen_t len = testing::make_addr(kB4, 5353, &sa);
+    UniqueFd s(::socket(AF_INET, SOCK_DGRAM, 0));
+    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&sa), len) != 0 ||
+        ::send(s.get(), "1", 1, 0) != 1) {
+      return 100;
+    }
+    char x = 0;
+    if (::write(c_w.get(), "c", 1) != 1 || ::read(g_r.get(), &x, 1) != 1) {
+      return 101;
+    }
+    return ::send(s.get(), "2", 1, 0) == 1 ? 0 : errno;
+  });
+  reloader.join();
+  EXPECT_EQ(r, EPERM);
+  EXPECT_TRUE(testing::datagram_arrives(u.get()));        // "1", before the reload
+  EXPECT_FALSE(testing::datagram_arrives(u.get(), 100));  // "2" never left
+  auto c = policy->counters();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->hooks[BH_HOOK_SKB_EGRESS].denied, 1U);
+}
+
 TEST_F(NetPolicyTest, OverlappingRulesMergePortSets) {
   NetworkSpec spec;
   spec.mode = NetworkMode::kIsolated;
