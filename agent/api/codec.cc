@@ -31,6 +31,7 @@ json to_json(const daemon::TenantInfo& info) {
       {"cgroup_id", info.cgroup_id},
       {"cgroup_path", info.cgroup_path},
       {"workloads_running", info.workloads_running},
+      {"network", info.network},
   };
 }
 

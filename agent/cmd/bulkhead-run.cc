@@ -11,9 +11,11 @@
 #include "cgroup/tree.h"
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/scope_exit.h"
 #include "config/id_allocator.h"
 #include "config/profile_loader.h"
 #include "isolation/tenant.h"
+#include "net/tenant_network.h"
 
 namespace po = boost::program_options;
 using namespace bulkhead;  // NOLINT(google-build-using-namespace): a main
@@ -121,6 +123,15 @@ int main(int argc, char** argv) {
   }
   for (const auto& w : (*tenant)->plan().warnings) {
     spdlog::warn("{}", w);
+  }
+  // Fail closed: no workload runs without the tenant's network policy. The
+  // policy removes its own pins; the per-tree root goes after it.
+  const std::string pin_root = "/sys/fs/bpf/" + cgroup_name;
+  ScopeExit remove_pin_root([&pin_root] { ::rmdir(pin_root.c_str()); });
+  auto network =
+      net::attach_tenant_network(profiles[0], (*tenant)->cgroup().v2_path(), pin_root, {});
+  if (!network.ok()) {
+    return fail(network.error().to_string());
   }
 
   // The workload gets the terminal's signals through init; we only wait.

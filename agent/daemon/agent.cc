@@ -65,7 +65,8 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   if (!host.ok()) {
     return host.error().context("detecting cgroups");
   }
-  // BPF is not needed to isolate tenants: without it the agent runs, and says so.
+  // Without BPF the agent still runs and says so; tenants then fail to start,
+  // each with the reason: their network policy is BPF (fail closed).
   auto features = bpf::probe_kernel_features();
   agent->kernel_features_ = features.ok() ? bpf::describe(*features)
                                           : "bpf: unavailable: " + features.error().to_string();
@@ -93,6 +94,9 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   context.log_keep = options.log_keep;
   context.stop_grace = options.stop_grace;
   context.restart_reset_after = options.restart_reset_after;
+  // One pin root per agent tree: agents with different trees (tests) never
+  // meet each other's pins.
+  context.net_pin_root = "/sys/fs/bpf/" + options.cgroup_name;
   agent->tenants_ = std::make_unique<TenantSet>(context, host->layout == cgroup::Layout::kUnified);
   // On failure the set and the tree unwind: tenants destroyed, cgroups removed.
   BULKHEAD_TRY(agent->tenants_->create_all(profiles.profiles));
@@ -107,6 +111,8 @@ Agent::~Agent() {
   // waited for here, without the loop.
   tenants_.reset();
   tree_.reset();
+  // Each tenant removed its own pins; the root goes when it is empty.
+  ::rmdir(("/sys/fs/bpf/" + options_.cgroup_name).c_str());
 }
 
 void Agent::log_startup_report() const {

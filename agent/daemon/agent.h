@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,6 +73,8 @@ struct TenantInfo {
   uint64_t cgroup_id = 0;
   std::string cgroup_path;
   size_t workloads_running = 0;
+  // Network policy counters per hook: {"connect4": {"allowed": n, "denied": m}, ...}.
+  nlohmann::json network = nlohmann::json::object();
 };
 
 struct ReloadReport {

@@ -1,11 +1,15 @@
 #include "daemon/managed_tenant.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 
+#include "bpf/exec_counter.h"
 #include "common/file_util.h"
 #include "daemon/profile_diff.h"
 #include "daemon/stop_counter.h"
+#include "net/tenant_network.h"
 
 namespace bulkhead::daemon {
 namespace {
@@ -49,6 +53,8 @@ Result<std::unique_ptr<ManagedTenant>> ManagedTenant::create(const TenantContext
   for (const auto& w : mt->tenant_->plan().warnings) {
     spdlog::warn("{}: {}", where, w);
   }
+  // Fail closed: no supervisor (so no workload) exists without the policy.
+  BULKHEAD_TRY(mt->attach_network());
   for (const auto& spec : profile.workloads) {
     auto sup = mt->make_supervisor(spec);
     if (!sup.ok()) {
@@ -64,6 +70,10 @@ ManagedTenant::~ManagedTenant() {
   // Runs before the tenant: their cgroups live inside the tenant's.
   adhoc_.clear();
   supervisors_.clear();
+  if (net_policy_) {
+    context_.loop->remove_fd(net_policy_->deny_events_fd());
+    net_policy_.reset();  // detached before the cgroup goes
+  }
   tenant_.reset();
 }
 
@@ -100,6 +110,9 @@ TenantInfo ManagedTenant::info() const {
   info.cgroup_id = tenant_->cgroup().v2_id();
   info.cgroup_path = tenant_->cgroup().v2_path();
   info.workloads_running = running();
+  if (auto counters = network_counters(); counters.ok()) {
+    info.network = net::counters_to_json(*counters);
+  }
   return info;
 }
 
@@ -247,6 +260,65 @@ Status ManagedTenant::update_limits(const config::Limits& limits) {
   profile_.limits = limits;
   return {};
 }
+
+Status ManagedTenant::attach_network() {
+  auto policy = net::attach_tenant_network(profile_, tenant_->cgroup().v2_path(),
+                                           context_.net_pin_root, context_.net_context);
+  if (!policy.ok()) {
+    return policy.error();
+  }
+  net_policy_ = std::move(*policy);
+  BULKHEAD_TRY_CTX(context_.loop->add_fd(net_policy_->deny_events_fd(), EPOLLIN,
+                                         [this](uint32_t /*events*/) { drain_net_events(); }),
+                   "tenant " + profile_.name + ": watching network deny events");
+  return {};
+}
+
+void ManagedTenant::drain_net_events() {
+  events::EventHandler deliver = context_.on_net_event;
+  if (!deliver) {
+    deliver = [](events::Event&& e) {
+      spdlog::info("tenant {}: network.deny {}", e.tenant, e.fields.dump());
+    };
+  }
+  auto r = net_policy_->poll_deny_events(deliver, 0,
+                                         [this](uint64_t id) { return workload_of_cgroup(id); });
+  if (!r.ok()) {
+    spdlog::warn("tenant {}: {}", profile_.name, r.error().to_string());
+  }
+}
+
+// Workload cgroups are the tenant cgroup's subdirectories, named after the
+// workload; deny events are rate-limited, so a directory scan is cheap enough.
+std::string ManagedTenant::workload_of_cgroup(uint64_t cgroup_id) const {
+  const std::string& root = tenant_->cgroup().v2_path();
+  std::string found;
+  if (DIR* d = ::opendir(root.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (e->d_type != DT_DIR || n == "." || n == "..") {
+        continue;
+      }
+      auto id = bpf::cgroup2_id(root + "/" + n);
+      if (id.ok() && *id == cgroup_id) {
+        found = n;
+        break;
+      }
+    }
+    ::closedir(d);
+  }
+  return found;
+}
+
+Status ManagedTenant::update_network(const config::NetworkSpec& network) {
+  config::Profile next = profile_;
+  next.network = network;
+  BULKHEAD_TRY(net::replace_tenant_network(*net_policy_, next, context_.net_context));
+  profile_.network = network;
+  return {};
+}
+
+Result<net::NetCounters> ManagedTenant::network_counters() const { return net_policy_->counters(); }
 
 void ManagedTenant::retire(const std::string& name) {
   Supervisor* sup = supervisor(name);

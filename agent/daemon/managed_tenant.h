@@ -21,7 +21,10 @@
 #include "daemon/supervisor.h"
 #include "daemon/timer_set.h"
 #include "daemon/watched_workload.h"
+#include "events/event.h"
 #include "isolation/tenant.h"
+#include "net/policy_compiler.h"
+#include "net/tenant_policy.h"
 
 namespace bulkhead::daemon {
 
@@ -35,6 +38,11 @@ struct TenantContext {
   int log_keep = 0;
   std::chrono::milliseconds stop_grace{0};
   std::chrono::milliseconds restart_reset_after{0};
+  // The eBPF network policy: pins under <net_pin_root>/<tenant>/, the ranges
+  // the agent protects (pool, host, gateway), where deny events go.
+  std::string net_pin_root = net::kDefaultPinRoot;
+  net::PolicyContext net_context;
+  events::EventHandler on_net_event;
 };
 
 class ManagedTenant {
@@ -68,6 +76,9 @@ class ManagedTenant {
   Status start(const std::string& workload);
 
   Status update_limits(const config::Limits& limits);
+  // Swaps in the new rules atomically (the mode did not change).
+  Status update_network(const config::NetworkSpec& network);
+  [[nodiscard]] Result<net::NetCounters> network_counters() const;
   // Starts new workloads, stops removed ones, restarts changed ones.
   void update_workloads(const std::vector<config::WorkloadSpec>& wanted);
 
@@ -95,10 +106,14 @@ class ManagedTenant {
   Result<std::unique_ptr<Supervisor>> make_supervisor(const config::WorkloadSpec& spec);
   void on_adhoc_exit(const std::string& name, const isolation::ExitStatus& status);
   void retire(const std::string& name);
+  Status attach_network();
+  void drain_net_events();
+  [[nodiscard]] std::string workload_of_cgroup(uint64_t cgroup_id) const;
 
   TenantContext context_;
   config::Profile profile_;
   std::unique_ptr<isolation::Tenant> tenant_;
+  std::unique_ptr<net::TenantNetPolicy> net_policy_;  // attached before any workload starts
   std::map<std::string, std::unique_ptr<Supervisor>> supervisors_;
   std::set<std::string> retiring_;  // removed from the profile, stopping
   std::map<std::string, Adhoc> adhoc_;

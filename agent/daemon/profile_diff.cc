@@ -205,9 +205,10 @@ ProfileDiff diff_profiles(const Profile& running, const Profile& wanted) {
   check(eq(process1, process2), "process");
   check(eq(landlock1, landlock2), "landlock");
   check(eq(seccomp1, seccomp2), "seccomp");
-  // Until the network policy can be replaced in place, any network change
-  // recreates the tenant (its netns and programs are built at creation).
-  check(network1 == network2, "network");
+  // The mode decides the tenant's netns and veth: recreate. The rules are map
+  // contents of the tenant's eBPF policy: swapped in place, atomically.
+  check(network1.mode == network2.mode, "network.mode");
+  d.network_policy = network1.mode == network2.mode && !(network1 == network2);
   d.limits = !eq(limits1, limits2);
   d.workloads = diff_workloads(workloads1, workloads2);
   return d;
@@ -223,6 +224,9 @@ std::string ProfileDiff::to_string() const {
   std::vector<std::string> parts;
   if (limits) {
     parts.emplace_back("limits");
+  }
+  if (network_policy) {
+    parts.emplace_back("network policy");
   }
   if (!workloads.empty()) {
     std::string w = join(workloads.added, "+");

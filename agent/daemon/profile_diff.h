@@ -1,6 +1,8 @@
 // What changed between the profile a tenant runs with and the one a reload
 // brings, field by field, so reload touches only what it must:
 //  - limits           → applied in place to the running tenant's cgroup;
+//  - network rules    → the tenant's eBPF policy replaced in place, atomically
+//                       (a change of network mode recreates the tenant);
 //  - workloads        → per workload: new ones started, removed ones stopped,
 //                       ones with a new command/env/cwd restarted, and ones whose
 //                       restart settings alone changed updated without a restart;
@@ -34,12 +36,15 @@ struct WorkloadChanges {
 
 struct ProfileDiff {
   bool limits = false;
+  bool network_policy = false;  // egress/ingress/families changed, mode did not
   WorkloadChanges workloads;
   // Top-level fields that changed and need the tenant recreated ("filesystem", ...).
   std::vector<std::string> recreate;
 
   [[nodiscard]] bool needs_recreate() const { return !recreate.empty(); }
-  [[nodiscard]] bool any() const { return limits || !workloads.empty() || needs_recreate(); }
+  [[nodiscard]] bool any() const {
+    return limits || network_policy || !workloads.empty() || needs_recreate();
+  }
   // "limits, workloads (+a -b ~c), recreate (filesystem, seccomp)" for the log.
   [[nodiscard]] std::string to_string() const;
 };

@@ -140,6 +140,14 @@ void TenantSet::apply_change(const std::string& name, Slot& slot, const config::
       report.failed.push_back(name);
     }
   }
+  if (diff.network_policy) {
+    // Atomic swap; on failure the running policy stays, and so does the old
+    // value in the tenant's profile: the next reload tries again.
+    if (auto s = mt.update_network(profile.network); !s.ok()) {
+      report.errors.push_back(apply_error(profile, s.error().to_string()));
+      report.failed.push_back(name);
+    }
+  }
   if (!diff.workloads.empty()) {
     mt.update_workloads(profile.workloads);
   }

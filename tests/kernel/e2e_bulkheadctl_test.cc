@@ -201,6 +201,10 @@ class E2E : public ::testing::Test {
     for (const char* root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
       remove_cgroups(root);
     }
+    // And its network policy pins, on purpose (enforcement outlives a crashed
+    // agent); with the cgroups gone, unpinning frees the links.
+    std::error_code ec;
+    fs::remove_all("/sys/fs/bpf/" + cgroup_name_, ec);
     if (fs::exists("/sys/fs/cgroup")) {
       for (const auto& e : fs::directory_iterator("/sys/fs/cgroup")) {
         if (e.is_directory()) {
@@ -437,6 +441,8 @@ TEST_F(E2E, ShutdownLeavesNoCgroups) {
     }
   }
   EXPECT_TRUE(left.empty()) << "left behind: " << (left.empty() ? "" : left.front());
+  // A clean shutdown detaches the network policies and removes their pins.
+  EXPECT_FALSE(fs::exists("/sys/fs/bpf/" + cgroup_name_, ec)) << "bpffs pins left behind";
   struct stat st {};
   EXPECT_NE(::lstat(socket_.c_str(), &st), 0) << "socket left behind";
 }

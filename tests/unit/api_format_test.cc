@@ -93,11 +93,14 @@ TEST(ApiFormat, TenantsFromTheServersEncoding) {
   t.id_count = 65536;
   t.cgroup_path = "/sys/fs/cgroup/bulkhead/alpha";
   t.workloads_running = 1;
+  t.network = {{"connect4", {{"allowed", 9}, {"denied", 2}}},
+               {"skb_ingress", {{"allowed", 40}, {"denied", 3}}}};
   std::string out = format_tenants(json{{"tenants", {to_json(t)}}});
-  EXPECT_EQ(out,
-            "TENANT  IDS               RUNNING  CGROUP                         PROFILE\n"
-            "alpha   0x70000000+65536  1        /sys/fs/cgroup/bulkhead/alpha  "
-            "/etc/bulkhead/tenants.d/alpha.yaml\n");
+  EXPECT_EQ(
+      out,
+      "TENANT  IDS               RUNNING  NET DENIED  CGROUP                         PROFILE\n"
+      "alpha   0x70000000+65536  1        5           /sys/fs/cgroup/bulkhead/alpha  "
+      "/etc/bulkhead/tenants.d/alpha.yaml\n");
 }
 
 TEST(ApiFormat, ToleratesMissingAndMistypedMembers) {

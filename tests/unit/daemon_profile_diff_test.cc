@@ -87,6 +87,26 @@ TEST(ProfileDiff, WorkloadsByName) {
   EXPECT_EQ(diff_profiles(a, b).workloads.replaced, std::vector<std::string>{"b"});
 }
 
+TEST(ProfileDiff, NetworkRulesAreInPlaceButTheModeRecreates) {
+  auto a = load("");
+  auto b = a;
+  config::EgressRule rule;
+  config::Cidr any;
+  any.family = 2;  // AF_INET, 0.0.0.0/0
+  rule.to = {any};
+  b.network.egress = {rule};
+  auto d = diff_profiles(a, b);
+  EXPECT_TRUE(d.network_policy);
+  EXPECT_FALSE(d.needs_recreate());
+  EXPECT_EQ(d.to_string(), "network policy");
+
+  b.network.mode = config::NetworkMode::kHost;
+  d = diff_profiles(a, b);
+  EXPECT_FALSE(d.network_policy);
+  ASSERT_TRUE(d.needs_recreate());
+  EXPECT_EQ(d.recreate, std::vector<std::string>{"network.mode"});
+}
+
 TEST(ProfileDiff, EverythingElseRecreates) {
   const auto a = load("");
   struct Case {
