@@ -12,44 +12,43 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace bulkhead::events {
 
 inline constexpr int kEventSchemaVersion = 1;
 
 enum class EventType : uint8_t {
-  kProcessExec,    // "process.exec"
-  kProcessFork,    // "process.fork"   (fork/clone, with namespace flags)
-  kProcessExit,    // "process.exit"   (code, signal; SIGSYS = seccomp kill)
-  kFileOpen,       // "file.open"      (writes, sensitive paths, or all when asked)
-  kFileUnlink,     // "file.unlink"
-  kFileRename,     // "file.rename"
-  kFileChmod,      // "file.chmod"
-  kFileChown,      // "file.chown"
-  kNetConnect,     // "network.connect"
-  kNetBind,        // "network.bind"
-  kNetListen,      // "network.listen"
-  kNetAccept,      // "network.accept"
-  kNetDeny,        // "network.deny"   (the eBPF network policy refused)
-  kPrivSetuid,     // "privilege.setuid" (setuid/setreuid/setresuid)
-  kPrivSetgid,     // "privilege.setgid"
-  kPrivCapset,     // "privilege.capset"
-  kPtrace,         // "process.ptrace"
-  kMount,          // "system.mount"
-  kUmount,         // "system.umount"
-  kUnshare,        // "system.unshare"
-  kSetns,          // "system.setns"
-  kBpf,            // "system.bpf"
-  kModuleLoad,     // "system.module_load" (init_module/finit_module)
-  kMemfdCreate,    // "file.memfd_create"
-  kAlert,          // "alert"          (a detection rule matched)
-  kDrop,           // "agent.drop"     (events lost: where, how many)
+  kProcessExec,  // "process.exec"
+  kProcessFork,  // "process.fork"   (fork/clone, with namespace flags)
+  kProcessExit,  // "process.exit"   (code, signal; SIGSYS = seccomp kill)
+  kFileOpen,     // "file.open"      (writes, sensitive paths, or all when asked)
+  kFileUnlink,   // "file.unlink"
+  kFileRename,   // "file.rename"
+  kFileChmod,    // "file.chmod"
+  kFileChown,    // "file.chown"
+  kNetConnect,   // "network.connect"
+  kNetBind,      // "network.bind"
+  kNetListen,    // "network.listen"
+  kNetAccept,    // "network.accept"
+  kNetDeny,      // "network.deny"   (the eBPF network policy refused)
+  kPrivSetuid,   // "privilege.setuid" (setuid/setreuid/setresuid)
+  kPrivSetgid,   // "privilege.setgid"
+  kPrivCapset,   // "privilege.capset"
+  kPtrace,       // "process.ptrace"
+  kMount,        // "system.mount"
+  kUmount,       // "system.umount"
+  kUnshare,      // "system.unshare"
+  kSetns,        // "system.setns"
+  kBpf,          // "system.bpf"
+  kModuleLoad,   // "system.module_load" (init_module/finit_module)
+  kMemfdCreate,  // "file.memfd_create"
+  kAlert,        // "alert"          (a detection rule matched)
+  kDrop,         // "agent.drop"     (events lost: where, how many)
 };
 
 // "process.exec" etc.; the names are part of the schema.
@@ -62,7 +61,7 @@ const std::vector<EventType>& all_types();
 // The acting process. Fields the source could not know stay at their defaults
 // and are omitted from the JSON.
 struct ProcessInfo {
-  pid_t pid = 0;   // host pid namespace (the agent's view)
+  pid_t pid = 0;  // host pid namespace (the agent's view)
   pid_t tid = 0;
   pid_t ppid = 0;
   uint64_t exec_id = 0;         // unique per exec on this host boot; 0 = unknown
