@@ -197,6 +197,14 @@ std::string format_status(const json& status, int64_t now_unix_ms) {
   key_value(out, "workloads running", str(status, "workloads_running"));
   key_value(out, "cgroup layout", str(status, "cgroup_layout"));
   key_value(out, "kernel features", str(status, "kernel_features"));
+  const json events = member(status, "events");
+  key_value(out, "events published", str(events, "published"));
+  for (const auto& sink : list(events, "sinks")) {
+    key_value(out, "event sink " + str(sink, "name"),
+              str(sink, "written") + " written, " + str(sink, "dropped") +
+                  " dropped (queue full), " + str(sink, "failed") + " failed, " +
+                  str(sink, "queued") + " queued");
+  }
   return out;
 }
 

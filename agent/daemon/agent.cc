@@ -49,6 +49,12 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   std::unique_ptr<Agent> agent(new Agent(options, loop));
   agent->started_unix_ms_ = unix_ms_now();
   BULKHEAD_TRY(make_state_dirs(options.state_dir));
+  auto bus = events::EventBus::create(events::BusOptions{}, options.event_sinks);
+  if (!bus.ok()) {
+    return bus.error();
+  }
+  agent->events_ = std::move(*bus);
+  agent->schedule_drop_report();
 
   ValidatedProfiles profiles =
       validate_profiles(options.profiles_dir, agent->staging_dir(), agent->ids_file());
@@ -101,10 +107,20 @@ Agent::~Agent() {
   tree_.reset();
 }
 
+void Agent::schedule_drop_report() {
+  timers_->add(options_.event_drop_report, [this] {
+    events_->report_drops();
+    schedule_drop_report();
+  });
+}
+
 void Agent::log_startup_report() const {
   spdlog::info("bulkheadd {}: state {}, profiles {}, cgroup tree {}", kAgentVersion,
                options_.state_dir, options_.profiles_dir, options_.cgroup_name);
   spdlog::info("{}", cgroup_layout_);
+  for (const auto& sink : events_->stats().sinks) {
+    spdlog::info("event sink {} (queue {})", sink.name, sink.capacity);
+  }
   size_t start = 0;
   while (start < kernel_features_.size()) {
     size_t end = kernel_features_.find('\n', start);
@@ -146,6 +162,7 @@ AgentStatus Agent::status() const {
   s.kernel_features = kernel_features_;
   s.tenants = tenants_ ? tenants_->size() : 0;
   s.workloads_running = tenants_ ? tenants_->running() : 0;
+  s.events = events_->stats();
   return s;
 }
 
