@@ -208,6 +208,29 @@ std::string format_status(const json& status, int64_t now_unix_ms) {
   return out;
 }
 
+std::string format_event(const json& record) {
+  std::string out = str(record, "time") + " " + str(record, "type");
+  std::string who = record.contains("tenant") ? str(record, "tenant") : "host";
+  if (record.contains("workload")) {
+    who += "/" + str(record, "workload");
+  }
+  out += " " + who;
+  const json process = member(record, "process");
+  if (process.contains("pid")) {
+    out += " pid=" + str(process, "pid");
+  }
+  if (process.contains("exe")) {
+    out += " exe=" + str(process, "exe");
+  }
+  const json fields = member(record, "fields");
+  if (fields.is_object()) {
+    for (const auto& [key, value] : fields.items()) {
+      out += " " + key + "=" + (value.is_string() ? value.get<std::string>() : dump_json(value));
+    }
+  }
+  return escape_cell(out) + "\n";
+}
+
 std::string format_tenants(const json& result) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : list(result, "tenants")) {

@@ -84,12 +84,11 @@ po::options_description shared_options(Settings& s, RawOptions& raw) {
        "rotated log files kept per workload (.1 .. .N)")  //
       ("restart-reset-after", po::value(&raw.restart_reset)->default_value("60s"),
        "a declared workload that ran this long starts its restart count and backoff over")  //
-      (
-          "event-sink", po::value(&raw.event_sinks)->composing(),
-          "where kernel events go, repeatable (docs/events.md): stdout | "
-          "file:PATH[,max=10Mi][,keep=3] | syslog+unix:PATH | syslog+udp:HOST:PORT | "
-          "syslog+tcp:HOST:PORT [,facility=local0]; any of them "
-          "[,tenant=T][,type=NAME]...[,queue=N]")  //
+      ("event-sink", po::value(&raw.event_sinks)->composing(),
+       "where kernel events go, repeatable (docs/events.md): stdout | "
+       "file:PATH[,max=10Mi][,keep=3] | syslog+unix:PATH | syslog+udp:HOST:PORT | "
+       "syslog+tcp:HOST:PORT [,facility=local0]; any of them "
+       "[,tenant=T][,type=NAME]...[,queue=N]")  //
       ("event-drop-report", po::value(&raw.event_drop_report)->default_value("10s"),
        "how often events lost by a sink (full queue, failed writes) are reported as an "
        "agent.drop event");
