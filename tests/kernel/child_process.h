@@ -28,6 +28,18 @@ using Clock = std::chrono::steady_clock;
 
 inline constexpr milliseconds kWait{15000};
 
+// Polls `pred` until it holds or the timeout passes (then once more).
+inline bool wait_for(const std::function<bool()>& pred, milliseconds timeout = kWait) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (pred()) {
+      return true;
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return pred();
+}
+
 inline std::string build_binary(const std::string& name) {
   std::error_code ec;
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -96,6 +108,31 @@ class Proc {
     EXPECT_EQ(::write(in_.get(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
   }
 
+  // Reads stdout into `acc` until done(acc) holds, the stream ends or the
+  // timeout passes; returns done(acc). For a long-running child (a stream).
+  bool read_stdout_until(std::string& acc, const std::function<bool(const std::string&)>& done,
+                         milliseconds timeout = kWait) {
+    const auto deadline = Clock::now() + timeout;
+    while (out_ && !done(acc)) {
+      auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) {
+        break;
+      }
+      pollfd p{out_.get(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) {
+        continue;
+      }
+      char buf[4096];
+      ssize_t n = ::read(out_.get(), buf, sizeof(buf));
+      if (n <= 0) {
+        out_.reset();
+        break;
+      }
+      acc.append(buf, static_cast<size_t>(n));
+    }
+    return done(acc);
+  }
+
   // Closes stdin, collects stdout/stderr until EOF and reaps; SIGKILL at the deadline.
   Output finish(milliseconds timeout = kWait) {
     in_.reset();
@@ -152,16 +189,5 @@ class Proc {
   pid_t pid_ = -1;
   UniqueFd in_, out_, err_;
 };
-
-inline bool eventually(const std::function<bool()>& pred, milliseconds timeout = kWait) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return pred();
-}
 
 }  // namespace bulkhead::testing

@@ -31,10 +31,13 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
 using testing::build_binary;
-using testing::eventually;
 using testing::kWait;
 using testing::Output;
 using testing::Proc;
+
+bool eventually(const std::function<bool()>& pred, milliseconds timeout = kWait) {
+  return testing::wait_for(pred, timeout);
+}
 
 class E2E : public ::testing::Test {
  protected:

@@ -62,7 +62,7 @@ class RsyslogServer {
   bool start() {
     proc_ = std::make_unique<Proc>(std::vector<std::string>{kRsyslogd, "-n", "-f", conf_path(),
                                                             "-i", dir_.path() + "/rsyslogd.pid"});
-    return eventually(
+    return wait_for(
                [&] {
                  if (proc_->exited()) {
                    return true;
@@ -97,7 +97,7 @@ class RsyslogServer {
   // The received lines, once there are at least `n` (bounded wait).
   std::vector<std::string> wait_lines(size_t n, milliseconds timeout = milliseconds(10000)) {
     std::vector<std::string> lines;
-    eventually(
+    wait_for(
         [&] {
           lines = received();
           return lines.size() >= n;
