@@ -197,6 +197,59 @@ void append_process(std::string& out, const ProcessInfo& p) {
   }
 }
 
+// A JSON value written with our own string escaping: the same output as
+// nlohmann's dump() with error_handler_t::replace, without building a
+// serializer and a temporary string per event. Object members come in
+// nlohmann's (sorted) order.
+void append_value(std::string& out, const nlohmann::json& v) {
+  using T = nlohmann::json::value_t;
+  switch (v.type()) {
+    case T::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [k, member] : v.items()) {
+        if (!first) {
+          out.push_back(',');
+        }
+        first = false;
+        append_json_string(out, k);
+        out.push_back(':');
+        append_value(out, member);
+      }
+      out.push_back('}');
+      return;
+    }
+    case T::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& element : v) {
+        if (!first) {
+          out.push_back(',');
+        }
+        first = false;
+        append_value(out, element);
+      }
+      out.push_back(']');
+      return;
+    }
+    case T::string:
+      append_json_string(out, v.get_ref<const std::string&>());
+      return;
+    case T::number_integer:
+      append_int(out, v.get<int64_t>());
+      return;
+    case T::number_unsigned:
+      append_int(out, v.get<uint64_t>());
+      return;
+    case T::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      return;
+    default:  // null, floats (nlohmann's shortest round-trip form), binary
+      out += v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return;
+  }
+}
+
 }  // namespace
 
 void append_rfc3339(std::string& out, uint64_t unix_ns, int digits) {
@@ -300,7 +353,7 @@ void append_event_json(std::string& out, const Event& event, std::string_view ho
   }
   if (!event.fields.is_null() && !(event.fields.is_object() && event.fields.empty())) {
     key(out, "fields");
-    out += event.fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    append_value(out, event.fields);
   }
   out.push_back('}');
 }

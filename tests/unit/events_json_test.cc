@@ -147,6 +147,20 @@ TEST(EventJson, GoldenForkWithAncestryAndTruncatedArgs) {
             "\n");
 }
 
+TEST(EventJson, FieldsAreWrittenAsNlohmannWouldDumpThem) {
+  Event e;
+  e.time_ns = kTime;
+  e.type = EventType::kAlert;
+  e.fields = nlohmann::json::parse(
+      R"({"rule":"shell in container","score":0.75,"n":-3,"big":18446744073709551615,)"
+      R"("ok":true,"none":null,"list":[1,"two",[3],{"four":4}],"nested":{"b":{},"a":[]}})");
+  e.fields["bytes"] = std::string("\x01\xff\"");
+  const std::string line = event_json_line(e, "h");
+  const std::string expected =
+      e.fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  EXPECT_NE(line.find(R"("fields":)" + expected + "}"), std::string::npos) << line;
+}
+
 TEST(EventJson, HostileStringsStayOneValidLine) {
   Event e = exec_event();
   e.process.args = {"a\nb", "\xff\xfe", "\"}{"};
