@@ -89,13 +89,9 @@ void append_escape(std::string& out, unsigned char c) {
   }
 }
 
-// Writes `"key":` (keys are our own ASCII names: no escaping needed).
-void key(std::string& out, std::string_view k) {
-  out.push_back(',');
-  out.push_back('"');
-  out += k;
-  out += "\":";
-}
+// Writes a member's prefix, given whole as `,"name":` (our own ASCII names:
+// no escaping needed; one append instead of four, per member of every event).
+void key(std::string& out, std::string_view prefix) { out += prefix; }
 
 void member(std::string& out, std::string_view k, std::string_view value) {
   key(out, k);
@@ -121,25 +117,25 @@ void append_process(std::string& out, const ProcessInfo& p) {
   out += R"("pid":)";
   append_int(out, p.pid);
   if (p.tid != 0) {
-    member_int(out, "tid", p.tid);
+    member_int(out, R"(,"tid":)", p.tid);
   }
   if (p.ppid != 0) {
-    member_int(out, "ppid", p.ppid);
+    member_int(out, R"(,"ppid":)", p.ppid);
   }
   if (p.exec_id != 0) {
-    member_id(out, "exec_id", p.exec_id);
+    member_id(out, R"(,"exec_id":)", p.exec_id);
   }
   if (p.parent_exec_id != 0) {
-    member_id(out, "parent_exec_id", p.parent_exec_id);
+    member_id(out, R"(,"parent_exec_id":)", p.parent_exec_id);
   }
   if (!p.comm.empty()) {
-    member(out, "comm", p.comm);
+    member(out, R"(,"comm":)", p.comm);
   }
   if (!p.exe.empty()) {
-    member(out, "exe", p.exe);
+    member(out, R"(,"exe":)", p.exe);
   }
   if (!p.args.empty()) {
-    key(out, "args");
+    key(out, R"(,"args":)");
     out.push_back('[');
     for (size_t i = 0; i < p.args.size(); ++i) {
       if (i > 0) {
@@ -150,19 +146,19 @@ void append_process(std::string& out, const ProcessInfo& p) {
     out.push_back(']');
   }
   if (p.args_truncated) {
-    key(out, "args_truncated");
+    key(out, R"(,"args_truncated":)");
     out += "true";
   }
   if (!p.cwd.empty()) {
-    member(out, "cwd", p.cwd);
+    member(out, R"(,"cwd":)", p.cwd);
   }
   // Ids are always known for a known process, and 0 is root: never omitted.
-  member_int(out, "uid", p.uid);
-  member_int(out, "gid", p.gid);
-  member_int(out, "euid", p.euid);
-  member_int(out, "egid", p.egid);
+  member_int(out, R"(,"uid":)", p.uid);
+  member_int(out, R"(,"gid":)", p.gid);
+  member_int(out, R"(,"euid":)", p.euid);
+  member_int(out, R"(,"egid":)", p.egid);
   if (p.uid_inside || p.gid_inside || p.euid_inside || p.egid_inside) {
-    key(out, "inside");
+    key(out, R"(,"inside":)");
     out.push_back('{');
     bool first = true;
     for (const auto& [name, value] :
@@ -183,7 +179,7 @@ void append_process(std::string& out, const ProcessInfo& p) {
     out.push_back('}');
   }
   if (!p.ancestry.empty()) {
-    key(out, "ancestry");
+    key(out, R"(,"ancestry":)");
     out.push_back('[');
     for (size_t i = 0; i < p.ancestry.size(); ++i) {
       if (i > 0) {
@@ -332,27 +328,27 @@ void append_json_string(std::string& out, std::string_view s) {
 void append_event_json(std::string& out, const Event& event, std::string_view host) {
   out += R"({"schema":)";
   append_int(out, kEventSchemaVersion);
-  key(out, "time");
+  key(out, R"(,"time":)");
   out.push_back('"');
   append_rfc3339(out, event.time_ns);
   out.push_back('"');
-  member(out, "host", host);
-  member(out, "type", type_name(event.type));
+  member(out, R"(,"host":)", host);
+  member(out, R"(,"type":)", type_name(event.type));
   if (!event.tenant.empty()) {
-    member(out, "tenant", event.tenant);
+    member(out, R"(,"tenant":)", event.tenant);
   }
   if (!event.workload.empty()) {
-    member(out, "workload", event.workload);
+    member(out, R"(,"workload":)", event.workload);
   }
   // pid 0 is the idle task, never an actor: the event has no process (agent.drop).
   if (event.process.pid != 0) {
-    key(out, "process");
+    key(out, R"(,"process":)");
     out.push_back('{');
     append_process(out, event.process);
     out.push_back('}');
   }
   if (!event.fields.is_null() && !(event.fields.is_object() && event.fields.empty())) {
-    key(out, "fields");
+    key(out, R"(,"fields":)");
     append_value(out, event.fields);
   }
   out.push_back('}');

@@ -28,6 +28,7 @@ struct SinkStats {
   uint64_t failed = 0;    // the sink could not deliver them
   size_t queued = 0;      // waiting now
   size_t capacity = 0;
+  uint64_t cpu_ns = 0;  // CPU time the writer thread spent writing (its cost per event)
 };
 
 class SinkWorker {
@@ -64,6 +65,7 @@ class SinkWorker {
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> written_{0};
   std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> cpu_ns_{0};
   std::jthread thread_;  // last: started after everything above exists
 };
 

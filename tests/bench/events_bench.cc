@@ -68,8 +68,9 @@ struct Step {
   uint64_t published = 0;
   uint64_t written = 0;
   uint64_t dropped = 0;
-  double drain_ms = 0;  // after the source stopped, until the sink had written everything
-  double cpu_ns = 0;    // process CPU time per published event: source, bus and sink together
+  double drain_ms = 0;   // after the source stopped, until the sink had written everything
+  double cpu_ns = 0;     // process CPU time per published event: source, bus and sink together
+  double writer_ns = 0;  // the sink's writer thread: CPU time per written event
 };
 
 double process_cpu_ns() {
@@ -134,6 +135,8 @@ Step run_step(double rate, double seconds, const std::string& path) {
                  static_cast<double>(std::max<uint64_t>(n, 1));
   s.written = st.sinks[0].written;
   s.dropped = st.sinks[0].dropped + st.sinks[0].failed;
+  s.writer_ns = static_cast<double>(st.sinks[0].cpu_ns) /
+                static_cast<double>(std::max<uint64_t>(s.written, 1));
   bus->reset();
   std::filesystem::remove(path);
   return s;
@@ -261,18 +264,18 @@ int main(int argc, char** argv) {
   double load[3] = {0, 0, 0};
   (void)::getloadavg(load, 3);
   std::printf("load average at start: %.2f %.2f %.2f (2 cores)\n\n", load[0], load[1], load[2]);
-  std::printf("%12s %12s %11s %12s %12s %9s %9s %10s\n", "target/s", "achieved/s", "publish ns",
-              "written", "dropped", "drop %", "drain ms", "CPU ns/ev");
+  std::printf("%12s %12s %11s %12s %12s %9s %9s %10s %10s\n", "target/s", "achieved/s",
+              "publish ns", "written", "dropped", "drop %", "drain ms", "CPU ns/ev", "writer ns");
   double best = 0;
   for (double rate : rates) {
     Step s = run_step(rate, seconds, path);
     const double pct =
         s.published > 0 ? 100.0 * static_cast<double>(s.dropped) / static_cast<double>(s.published)
                         : 0;
-    std::printf("%12s %12.0f %11.0f %12llu %12llu %8.2f%% %9.1f %10.0f\n",
+    std::printf("%12s %12.0f %11.0f %12llu %12llu %8.2f%% %9.1f %10.0f %10.0f\n",
                 rate > 0 ? std::to_string(static_cast<long>(rate)).c_str() : "unlimited",
                 s.achieved, s.publish_ns, static_cast<unsigned long long>(s.written),
-                static_cast<unsigned long long>(s.dropped), pct, s.drain_ms, s.cpu_ns);
+                static_cast<unsigned long long>(s.dropped), pct, s.drain_ms, s.cpu_ns, s.writer_ns);
     std::fflush(stdout);
     if (s.dropped == 0 && s.achieved > best) {
       best = s.achieved;
