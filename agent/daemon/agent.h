@@ -35,9 +35,9 @@ struct AgentOptions {
   std::string state_dir = "/var/lib/bulkhead";
   std::string cgroup_name = "bulkhead";
   std::string log_level = "info";
-  std::chrono::milliseconds stop_grace{10000};  // SIGTERM, then SIGKILL after this
-  uint64_t log_max_bytes = 10 * 1024 * 1024;    // per workload log file before rotation
-  int log_keep = 3;                             // rotated files kept
+  std::chrono::milliseconds stop_grace{10000};          // SIGTERM, then SIGKILL after this
+  uint64_t log_max_bytes = uint64_t{10} * 1024 * 1024;  // per workload log file before rotation
+  int log_keep = 3;                                     // rotated files kept
   // A declared workload that ran at least this long was healthy: its count of
   // consecutive restarts (restart.limit) and its backoff start over.
   std::chrono::milliseconds restart_reset_after{60000};
