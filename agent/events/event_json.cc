@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 
 namespace bulkhead::events {
 namespace {
@@ -12,15 +13,64 @@ namespace {
 constexpr uint64_t kNsPerSecond = 1000000000ULL;
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
+// Output staged in a small local buffer and appended to the string in
+// pieces. std::string's own push_back and append are not inlined (libstdc++
+// instantiates them out of line), and a JSON line is hundreds of one-byte
+// writes: this halves the cost of serialising an event.
+class Out;
+void json_string(Out& out, std::string_view s);
+
+class Out {
+ public:
+  explicit Out(std::string& s) : s_(s) {}
+  ~Out() { flush(); }
+  Out(const Out&) = delete;
+  Out& operator=(const Out&) = delete;
+
+  void push_back(char c) {
+    if (n_ == sizeof(buf_)) {
+      flush();
+    }
+    buf_[n_++] = c;
+  }
+  void append(const char* data, size_t len) {
+    if (len > sizeof(buf_) - n_) {
+      flush();
+      if (len > sizeof(buf_)) {
+        s_.append(data, len);
+        return;
+      }
+    }
+    std::memcpy(buf_ + n_, data, len);
+    n_ += len;
+  }
+  void append(const char* begin, const char* end) {
+    append(begin, static_cast<size_t>(end - begin));
+  }
+  Out& operator+=(std::string_view v) {
+    append(v.data(), v.size());
+    return *this;
+  }
+  void flush() {
+    s_.append(buf_, n_);
+    n_ = 0;
+  }
+
+ private:
+  std::string& s_;
+  char buf_[2048];
+  size_t n_ = 0;
+};
+
 template <typename Int>
-void append_int(std::string& out, Int value) {
+void append_int(Out& out, Int value) {
   std::array<char, 24> buf{};
   auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
   (void)ec;  // 24 bytes hold any 64-bit integer
   out.append(buf.data(), end);
 }
 
-void append_2(std::string& out, int v) {
+void append_2(Out& out, int v) {
   out.push_back(static_cast<char>('0' + v / 10));
   out.push_back(static_cast<char>('0' + v % 10));
 }
@@ -57,7 +107,7 @@ size_t utf8_length(std::string_view s, size_t i) {
   return len;
 }
 
-void append_escape(std::string& out, unsigned char c) {
+void append_escape(Out& out, unsigned char c) {
   switch (c) {
     case '"':
       out += "\\\"";
@@ -91,29 +141,29 @@ void append_escape(std::string& out, unsigned char c) {
 
 // Writes a member's prefix, given whole as `,"name":` (our own ASCII names:
 // no escaping needed; one append instead of four, per member of every event).
-void key(std::string& out, std::string_view prefix) { out += prefix; }
+void key(Out& out, std::string_view prefix) { out += prefix; }
 
-void member(std::string& out, std::string_view k, std::string_view value) {
+void member(Out& out, std::string_view k, std::string_view value) {
   key(out, k);
-  append_json_string(out, value);
+  json_string(out, value);
 }
 
 template <typename Int>
-void member_int(std::string& out, std::string_view k, Int value) {
+void member_int(Out& out, std::string_view k, Int value) {
   key(out, k);
   append_int(out, value);
 }
 
 // Exec ids are 64-bit: as strings, since JSON readers that use doubles (jq,
 // JavaScript) would round them above 2^53.
-void member_id(std::string& out, std::string_view k, uint64_t value) {
+void member_id(Out& out, std::string_view k, uint64_t value) {
   key(out, k);
   out.push_back('"');
   append_int(out, value);
   out.push_back('"');
 }
 
-void append_process(std::string& out, const ProcessInfo& p) {
+void append_process(Out& out, const ProcessInfo& p) {
   out += R"("pid":)";
   append_int(out, p.pid);
   if (p.tid != 0) {
@@ -141,7 +191,7 @@ void append_process(std::string& out, const ProcessInfo& p) {
       if (i > 0) {
         out.push_back(',');
       }
-      append_json_string(out, p.args[i]);
+      json_string(out, p.args[i]);
     }
     out.push_back(']');
   }
@@ -197,7 +247,7 @@ void append_process(std::string& out, const ProcessInfo& p) {
 // nlohmann's dump() with error_handler_t::replace, without building a
 // serializer and a temporary string per event. Object members come in
 // nlohmann's (sorted) order.
-void append_value(std::string& out, const nlohmann::json& v) {
+void append_value(Out& out, const nlohmann::json& v) {
   using T = nlohmann::json::value_t;
   switch (v.type()) {
     case T::object: {
@@ -208,7 +258,7 @@ void append_value(std::string& out, const nlohmann::json& v) {
           out.push_back(',');
         }
         first = false;
-        append_json_string(out, k);
+        json_string(out, k);
         out.push_back(':');
         append_value(out, member);
       }
@@ -229,7 +279,7 @@ void append_value(std::string& out, const nlohmann::json& v) {
       return;
     }
     case T::string:
-      append_json_string(out, v.get_ref<const std::string&>());
+      json_string(out, v.get_ref<const std::string&>());
       return;
     case T::number_integer:
       append_int(out, v.get<int64_t>());
@@ -246,9 +296,7 @@ void append_value(std::string& out, const nlohmann::json& v) {
   }
 }
 
-}  // namespace
-
-void append_rfc3339(std::string& out, uint64_t unix_ns, int digits) {
+void rfc3339(Out& out, uint64_t unix_ns, int digits) {
   // The date and time of day change once a second; events come in bursts
   // within one, so the formatted prefix is cached per thread.
   thread_local uint64_t cached_second = UINT64_MAX;
@@ -259,17 +307,20 @@ void append_rfc3339(std::string& out, uint64_t unix_ns, int digits) {
     tm parts{};
     ::gmtime_r(&t, &parts);
     cached_prefix.clear();
-    append_int(cached_prefix, parts.tm_year + 1900);
-    cached_prefix.push_back('-');
-    append_2(cached_prefix, parts.tm_mon + 1);
-    cached_prefix.push_back('-');
-    append_2(cached_prefix, parts.tm_mday);
-    cached_prefix.push_back('T');
-    append_2(cached_prefix, parts.tm_hour);
-    cached_prefix.push_back(':');
-    append_2(cached_prefix, parts.tm_min);
-    cached_prefix.push_back(':');
-    append_2(cached_prefix, parts.tm_sec);
+    {
+      Out p(cached_prefix);
+      append_int(p, parts.tm_year + 1900);
+      p.push_back('-');
+      append_2(p, parts.tm_mon + 1);
+      p.push_back('-');
+      append_2(p, parts.tm_mday);
+      p.push_back('T');
+      append_2(p, parts.tm_hour);
+      p.push_back(':');
+      append_2(p, parts.tm_min);
+      p.push_back(':');
+      append_2(p, parts.tm_sec);
+    }
     cached_second = second;
   }
   out += cached_prefix;
@@ -287,13 +338,7 @@ void append_rfc3339(std::string& out, uint64_t unix_ns, int digits) {
   out.push_back('Z');
 }
 
-std::string format_rfc3339(uint64_t unix_ns, int digits) {
-  std::string out;
-  append_rfc3339(out, unix_ns, digits);
-  return out;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
+void json_string(Out& out, std::string_view s) {
   out.push_back('"');
   size_t i = 0;
   while (i < s.size()) {
@@ -325,12 +370,12 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-void append_event_json(std::string& out, const Event& event, std::string_view host) {
+void event_json(Out& out, const Event& event, std::string_view host) {
   out += R"({"schema":)";
   append_int(out, kEventSchemaVersion);
   key(out, R"(,"time":)");
   out.push_back('"');
-  append_rfc3339(out, event.time_ns);
+  rfc3339(out, event.time_ns, 9);
   out.push_back('"');
   member(out, R"(,"host":)", host);
   member(out, R"(,"type":)", type_name(event.type));
@@ -352,6 +397,29 @@ void append_event_json(std::string& out, const Event& event, std::string_view ho
     append_value(out, event.fields);
   }
   out.push_back('}');
+}
+
+}  // namespace
+
+void append_rfc3339(std::string& out, uint64_t unix_ns, int digits) {
+  Out o(out);
+  rfc3339(o, unix_ns, digits);
+}
+
+std::string format_rfc3339(uint64_t unix_ns, int digits) {
+  std::string out;
+  append_rfc3339(out, unix_ns, digits);
+  return out;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  Out o(out);
+  json_string(o, s);
+}
+
+void append_event_json(std::string& out, const Event& event, std::string_view host) {
+  Out o(out);
+  event_json(o, event, host);
 }
 
 std::string event_json_line(const Event& event, std::string_view host) {
