@@ -206,7 +206,7 @@ double serialiser_rate(double seconds, const std::string& path) {
     e.process.pid = static_cast<pid_t>(n);
     events::append_event_json(buf, e, "bench-host");
     buf.push_back('\n');
-    if (buf.size() >= 64 * 1024) {
+    if (buf.size() >= size_t{64} * 1024) {
       (void)std::fwrite(buf.data(), 1, buf.size(), f);
       buf.clear();
     }
@@ -230,9 +230,7 @@ std::vector<double> parse_rates(const std::string& text) {
   return out;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   double seconds = 3;
   std::string dir = "/var/tmp";
   std::vector<double> rates = {100000, 200000, 300000, 400000, 500000, 600000, 800000, 0};
@@ -276,7 +274,7 @@ int main(int argc, char** argv) {
                 rate > 0 ? std::to_string(static_cast<long>(rate)).c_str() : "unlimited",
                 s.achieved, s.publish_ns, static_cast<unsigned long long>(s.written),
                 static_cast<unsigned long long>(s.dropped), pct, s.drain_ms, s.cpu_ns, s.writer_ns);
-    std::fflush(stdout);
+    (void)std::fflush(stdout);
     if (s.dropped == 0 && s.achieved > best) {
       best = s.achieved;
     }
@@ -293,4 +291,15 @@ int main(int argc, char** argv) {
   std::printf("\nratios: zero-drop bus rate / naive = %.2fx; serialiser / naive = %.2fx\n",
               best / naive, ours / naive);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // a malformed number in the arguments
+    (void)std::fprintf(stderr, "events_bench: %s\n", e.what());
+    return 2;
+  }
 }
