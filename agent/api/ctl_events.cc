@@ -39,7 +39,17 @@ int events(const Globals& g, const EventsOptions& options, Io io) {
     return report_failure(reply.error().to_string(), io);
   }
   if (reply->error) {
-    return report_api_error(g, *reply->error, io);
+    ApiError e = *reply->error;
+    // The agent names the request's field; the user typed an option.
+    const std::string field = "params.types[";
+    if (!g.json && e.message.rfind(field, 0) == 0) {
+      if (size_t end = e.message.find("]: "); end != std::string::npos) {
+        e.message = "--type: " + e.message.substr(end + 3);
+      }
+    } else if (!g.json && e.message.rfind("params.tenant: ", 0) == 0) {
+      e.message = "--tenant: " + e.message.substr(15);
+    }
+    return report_api_error(g, e, io);
   }
   if (!options.follow) {
     auto list = reply->result->find("events");
