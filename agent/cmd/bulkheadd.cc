@@ -121,8 +121,6 @@ Result<std::chrono::milliseconds> parse_ms(const std::string& option, const std:
   return std::chrono::milliseconds(*us / 1000);
 }
 
-// Parses argv and the config file into `s`. Returns the exit code to leave
-// with (0 after --help), or -1 to go on.
 // Parses every --event-sink; an error names the config file line when it came from there.
 bool parse_event_sinks(const RawOptions& raw, const std::string& config_path, Settings& s) {
   for (const std::string& text : raw.event_sinks) {
@@ -142,6 +140,8 @@ bool parse_event_sinks(const RawOptions& raw, const std::string& config_path, Se
   return true;
 }
 
+// Parses argv and the config file into `s`. Returns the exit code to leave
+// with (0 after --help), or -1 to go on.
 int parse_settings(int argc, char** argv, Settings& s) {
   RawOptions raw;
   po::options_description shared = shared_options(s, raw);
