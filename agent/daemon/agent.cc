@@ -49,12 +49,6 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   std::unique_ptr<Agent> agent(new Agent(options, loop));
   agent->started_unix_ms_ = unix_ms_now();
   BULKHEAD_TRY(make_state_dirs(options.state_dir));
-  auto bus = events::EventBus::create(events::BusOptions{}, options.event_sinks);
-  if (!bus.ok()) {
-    return bus.error();
-  }
-  agent->events_ = std::move(*bus);
-  agent->schedule_drop_report();
 
   ValidatedProfiles profiles =
       validate_profiles(options.profiles_dir, agent->staging_dir(), agent->ids_file());
@@ -75,6 +69,14 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   auto features = bpf::probe_kernel_features();
   agent->kernel_features_ = features.ok() ? bpf::describe(*features)
                                           : "bpf: unavailable: " + features.error().to_string();
+
+  // Sinks open files and sockets: only once the profiles are known to be good.
+  auto bus = events::EventBus::create(events::BusOptions{}, options.event_sinks);
+  if (!bus.ok()) {
+    return bus.error();
+  }
+  agent->events_ = std::move(*bus);
+  agent->schedule_drop_report();
 
   auto tree = cgroup::CgroupTree::create(*host, options.cgroup_name);
   if (!tree.ok()) {
