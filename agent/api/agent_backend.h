@@ -33,6 +33,7 @@ class AgentBackend final : public Backend {
                                           const std::string& name) const override {
     return check_profile_text(yaml, name);
   }
+  events::EventBus* event_bus() override { return &agent_.events(); }
 
  private:
   daemon::Agent& agent_;

@@ -11,6 +11,7 @@
 #include "common/result.h"
 #include "config/profile_loader.h"
 #include "daemon/agent.h"
+#include "events/event_bus.h"
 #include "isolation/workload.h"
 
 namespace bulkhead::api {
@@ -41,6 +42,9 @@ class Backend {
   // Validates a profile as the agent would load it; `name` is used in error locations.
   [[nodiscard]] virtual CheckReport check_profile(const std::string& yaml,
                                                   const std::string& name) const = 0;
+  // The bus `events` subscribes to; nullptr when this backend has none (the
+  // method then answers with an error). It must outlive the Server.
+  virtual events::EventBus* event_bus() { return nullptr; }
 };
 
 // The checks both the agent and `bulkheadctl check` run: the profile's own

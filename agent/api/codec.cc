@@ -35,6 +35,20 @@ json to_json(const daemon::TenantInfo& info) {
   };
 }
 
+json to_json(const events::BusStats& stats) {
+  json sinks = json::array();
+  for (const auto& s : stats.sinks) {
+    sinks.push_back(json{{"name", s.name},
+                         {"accepted", s.accepted},
+                         {"written", s.written},
+                         {"dropped", s.dropped},
+                         {"failed", s.failed},
+                         {"queued", s.queued},
+                         {"capacity", s.capacity}});
+  }
+  return json{{"published", stats.published}, {"sinks", sinks}};
+}
+
 json to_json(const daemon::AgentStatus& status) {
   return json{
       {"api", kApiVersion},
@@ -45,6 +59,7 @@ json to_json(const daemon::AgentStatus& status) {
       {"kernel_features", status.kernel_features},
       {"tenants", status.tenants},
       {"workloads_running", status.workloads_running},
+      {"events", to_json(status.events)},
   };
 }
 

@@ -16,6 +16,7 @@ namespace bulkhead::api {
 nlohmann::json to_json(const isolation::ExitStatus& status);
 nlohmann::json to_json(const daemon::WorkloadInfo& info);
 nlohmann::json to_json(const daemon::TenantInfo& info);
+nlohmann::json to_json(const events::BusStats& stats);
 nlohmann::json to_json(const daemon::AgentStatus& status);
 nlohmann::json to_json(const config::ProfileError& error);
 

@@ -37,6 +37,12 @@ struct RunOptions {
   std::vector<std::string> argv;
 };
 
+struct EventsOptions {
+  std::optional<std::string> tenant;
+  std::vector<std::string> types;  // names or categories ("file.*"), validated by the agent
+  bool follow = false;
+};
+
 int status(const Globals& g, Io io);
 int tenants(const Globals& g, Io io);
 int ps(const Globals& g, const std::optional<std::string>& tenant, Io io);
@@ -50,5 +56,8 @@ int check(const Globals& g, const std::string& file, bool in_agent, Io io);
 // Runs argv in a tenant with this process's stdin, stdout and stderr, forwards
 // SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGWINCH to it, and returns its exit code.
 int run(const Globals& g, const RunOptions& options, Io io);
+// Prints the agent's recent events that match, or with `follow` streams them
+// until the agent closes the connection (or the user interrupts).
+int events(const Globals& g, const EventsOptions& options, Io io);
 
 }  // namespace bulkhead::api::ctl

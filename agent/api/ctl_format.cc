@@ -197,7 +197,38 @@ std::string format_status(const json& status, int64_t now_unix_ms) {
   key_value(out, "workloads running", str(status, "workloads_running"));
   key_value(out, "cgroup layout", str(status, "cgroup_layout"));
   key_value(out, "kernel features", str(status, "kernel_features"));
+  const json events = member(status, "events");
+  key_value(out, "events published", str(events, "published"));
+  for (const auto& sink : list(events, "sinks")) {
+    key_value(out, "event sink " + str(sink, "name"),
+              str(sink, "written") + " written, " + str(sink, "dropped") +
+                  " dropped (queue full), " + str(sink, "failed") + " failed, " +
+                  str(sink, "queued") + " queued");
+  }
   return out;
+}
+
+std::string format_event(const json& record) {
+  std::string out = str(record, "time") + " " + str(record, "type");
+  std::string who = record.contains("tenant") ? str(record, "tenant") : "host";
+  if (record.contains("workload")) {
+    who += "/" + str(record, "workload");
+  }
+  out += " " + who;
+  const json process = member(record, "process");
+  if (process.contains("pid")) {
+    out += " pid=" + str(process, "pid");
+  }
+  if (process.contains("exe")) {
+    out += " exe=" + str(process, "exe");
+  }
+  const json fields = member(record, "fields");
+  if (fields.is_object()) {
+    for (const auto& [key, value] : fields.items()) {
+      out += " " + key + "=" + (value.is_string() ? value.get<std::string>() : dump_json(value));
+    }
+  }
+  return escape_cell(out) + "\n";
 }
 
 std::string format_tenants(const json& result) {

@@ -35,6 +35,10 @@ std::string format_reload(const nlohmann::json& result);
 // "exited 3", "killed by SIGKILL".
 std::string format_exit(const nlohmann::json& status);
 
+// One event record (docs/events.md) as one line: time, type, tenant/workload,
+// the process (pid, exe), then the type's fields as key=value.
+std::string format_event(const nlohmann::json& record);
+
 // An agent error as lines for stderr (no prefix): the message, then for
 // invalid_profile one "file:line:col: field: message" line per detail.
 std::vector<std::string> format_error(const ApiError& error);

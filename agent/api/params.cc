@@ -5,6 +5,8 @@
 #include <csignal>
 #include <set>
 
+#include "events/event_filter.h"
+
 namespace bulkhead::api {
 namespace {
 
@@ -93,6 +95,18 @@ class FieldReader {
       out.emplace(k, std::move(s));
     }
     return out;
+  }
+
+  std::optional<bool> boolean(const std::string& key) {
+    const json* v = take(key, false);
+    if (v == nullptr) {
+      return std::nullopt;
+    }
+    if (!v->is_boolean()) {
+      fail(path(key), "must be true or false");
+      return std::nullopt;
+    }
+    return v->get<bool>();
   }
 
   // The raw member, for fields with more than one accepted type.
@@ -270,6 +284,35 @@ std::optional<int> parse_signal(std::string_view text) {
 std::string signal_name(int sig) {
   const char* name = sigabbrev_np(sig);
   return name != nullptr ? std::string("SIG") + name : std::to_string(sig);
+}
+
+}  // namespace bulkhead::api
+
+namespace bulkhead::api {
+
+ApiResult<EventsParams> parse_events_params(const json& params) {
+  FieldReader r(params);
+  EventsParams p;
+  p.tenant = r.string("tenant", false);
+  p.types = r.string_list("types", false).value_or(std::vector<std::string>{});
+  p.follow = r.boolean("follow").value_or(false);
+  if (auto e = r.finish()) {
+    return *e;
+  }
+  for (size_t i = 0; i < p.types.size(); ++i) {
+    auto bits = events::parse_type_filter({p.types[i]});
+    if (!bits.ok()) {
+      ApiError e = ApiError::field("params.types[" + std::to_string(i) + "]", bits.error().message);
+      json valid = json::array();
+      for (events::EventType t : events::all_types()) {
+        valid.push_back(events::type_name(t));
+      }
+      e.details[0]["valid"] = valid;
+      return e;
+    }
+    p.type_bits |= *bits;
+  }
+  return p;
 }
 
 }  // namespace bulkhead::api

@@ -47,12 +47,23 @@ struct CheckParams {
   std::string name;  // shown in error locations; default "profile"
 };
 
+// events: which events, and whether to stream them (docs/api.md).
+struct EventsParams {
+  std::optional<std::string> tenant;
+  std::vector<std::string> types;  // as given; empty: every type
+  uint64_t type_bits = 0;          // the validated filter (events::EventFilter::types)
+  bool follow = false;
+};
+
 ApiResult<NoParams> parse_no_params(const nlohmann::json& params);
 ApiResult<PsParams> parse_ps_params(const nlohmann::json& params);
 ApiResult<RunParams> parse_run_params(const nlohmann::json& params);
 ApiResult<SignalParams> parse_signal_params(const nlohmann::json& params);
 ApiResult<StopParams> parse_stop_params(const nlohmann::json& params);
 ApiResult<CheckParams> parse_check_params(const nlohmann::json& params);
+// An unknown type is an invalid_request naming params.types[i] whose detail
+// also lists the valid types ("valid": [...]).
+ApiResult<EventsParams> parse_events_params(const nlohmann::json& params);
 
 // "SIGTERM", "TERM", "term", "15": a signal number in [1, SIGRTMAX], or nullopt.
 std::optional<int> parse_signal(std::string_view text);

@@ -23,7 +23,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 7> kErrorCodes{{
     {ErrorCode::kInternal, "internal"},
 }};
 
-constexpr std::array<std::pair<Method, std::string_view>, 8> kMethods{{
+constexpr std::array<std::pair<Method, std::string_view>, 9> kMethods{{
     {Method::kStatus, "status"},
     {Method::kTenants, "tenants"},
     {Method::kPs, "ps"},
@@ -32,6 +32,7 @@ constexpr std::array<std::pair<Method, std::string_view>, 8> kMethods{{
     {Method::kStop, "stop"},
     {Method::kReload, "reload"},
     {Method::kCheck, "check"},
+    {Method::kEvents, "events"},
 }};
 
 // Ids are integers; doubles and numbers beyond int64 are refused rather than
@@ -170,7 +171,7 @@ ParsedLine parse_request_line(std::string_view line) {
   if (!method) {
     out.error = ApiError::field(
         "method", "unknown method '" + method_it->get<std::string>() +
-                      "' (expected status, tenants, ps, run, signal, stop, reload, check)");
+                      "' (expected status, tenants, ps, run, signal, stop, reload, check, events)");
     return out;
   }
   Request req;

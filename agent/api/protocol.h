@@ -68,7 +68,7 @@ class [[nodiscard]] ApiResult {
   std::variant<T, ApiError> v_;
 };
 
-enum class Method { kStatus, kTenants, kPs, kRun, kSignal, kStop, kReload, kCheck };
+enum class Method { kStatus, kTenants, kPs, kRun, kSignal, kStop, kReload, kCheck, kEvents };
 
 std::string_view method_name(Method m);
 std::optional<Method> parse_method(std::string_view name);

@@ -47,6 +47,10 @@ Server::Server(ListeningSocket socket, Backend& backend, daemon::EventLoop& loop
 
 Server::~Server() {
   self_.reset();
+  for (const auto& [id, stream] : streams_) {
+    backend_.event_bus()->unsubscribe(stream.subscription);
+  }
+  streams_.clear();
   for (auto& [id, c] : connections_) {
     loop_.remove_fd(c->fd());
   }
@@ -122,9 +126,12 @@ void Server::on_client(uint64_t id, uint32_t events) {
     return;
   }
   Connection& c = *it->second;
-  if ((events & EPOLLOUT) != 0 && !c.flush()) {
-    close_connection(id);
-    return;
+  if ((events & EPOLLOUT) != 0) {
+    if (!c.flush()) {
+      close_connection(id);
+      return;
+    }
+    send_drop_notices(c);  // a stream that dropped events has room again
   }
   // HUP: both directions are shut, i.e. the client closed its socket (a mere
   // shutdown(SHUT_WR) shows up as end of stream instead).
@@ -164,7 +171,9 @@ void Server::on_client(uint64_t id, uint32_t events) {
 bool Server::finished(const Connection& c) const {
   // Closed once everything owed was delivered: after a fatal error, the reply;
   // after the client's end of stream, the replies and its runs' exit events.
-  return c.unsent() == 0 && (c.closing || (c.eof && runs_.count(c.id()) == 0));
+  // An event stream lasts until the client closes the connection.
+  return c.unsent() == 0 &&
+         (c.closing || (c.eof && runs_.count(c.id()) == 0 && !has_streams(c.id())));
 }
 
 void Server::process_lines(Connection& c) {
@@ -241,6 +250,7 @@ void Server::close_connection(uint64_t id) {
   }
   loop_.remove_fd(it->second->fd());
   connections_.erase(it);
+  end_streams(id);
   // Like `docker run` without -d: when the client goes, its runs are stopped
   // (SIGTERM, then SIGKILL after the agent's grace period).
   auto [first, last] = runs_.equal_range(id);

@@ -23,6 +23,7 @@
 #include "api/protocol.h"
 #include "common/result.h"
 #include "daemon/event_loop.h"
+#include "events/event_bus.h"
 
 namespace bulkhead::api {
 
@@ -33,6 +34,10 @@ struct ServerOptions {
   size_t max_connections = 64;
   size_t max_request_line = kMaxRequestLine;
   size_t max_output = size_t{8} * 1024 * 1024;
+  // An `events --follow` stream queues events only while the connection's
+  // unsent output stays below this; beyond it they are dropped and counted,
+  // and the client is told in-stream once it has caught up.
+  size_t max_stream_buffer = size_t{1024} * 1024;
 };
 
 class Server {
@@ -74,6 +79,22 @@ class Server {
   void close_connection(uint64_t id);
   void on_run_exit(const std::shared_ptr<RunWatch>& watch, const isolation::ExitStatus& status);
 
+  // An `events --follow` subscription streaming to one connection.
+  struct StreamWatch {
+    uint64_t connection = 0;
+    int64_t request_id = 0;
+    events::EventBus::SubscriberId subscription = 0;
+    uint64_t unreported = 0;  // dropped since the last notice
+    uint64_t dropped = 0;     // in total
+  };
+
+  // server_events.cc: the events method and its streams.
+  std::string do_events(Connection& c, const Request& req);
+  void on_stream_event(uint64_t stream, const events::Event& event);
+  void send_drop_notices(Connection& c);
+  [[nodiscard]] bool has_streams(uint64_t connection) const;
+  void end_streams(uint64_t connection);
+
   // server_dispatch.cc: one request in, one reply line out.
   std::string dispatch(Connection& c, const Request& req);
   std::string do_ps(const Request& req);
@@ -94,6 +115,8 @@ class Server {
   uint64_t next_connection_ = 1;
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;
   std::multimap<uint64_t, std::shared_ptr<RunWatch>> runs_;  // by connection id
+  std::map<uint64_t, StreamWatch> streams_;                  // by stream id
+  uint64_t next_stream_ = 1;
   // Exit callbacks hold a weak reference: they may outlive the Server.
   std::shared_ptr<Server*> self_;
 };

@@ -52,6 +52,8 @@ std::string Server::dispatch(Connection& c, const Request& req) {
       return do_reload(req);
     case Method::kCheck:
       return do_check(req);
+    case Method::kEvents:
+      return do_events(c, req);
   }
   return encode_error(req.id, error(ErrorCode::kInternal, "unhandled method"));
 }

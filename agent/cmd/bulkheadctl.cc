@@ -30,6 +30,14 @@ constexpr const char* kUsage =
     "                                   send SIG (default SIGTERM) to a workload\n"
     "  reload                           re-read the profile directory (all or nothing)\n"
     "  check [--agent] FILE             validate a profile file here (--agent: in the agent)\n"
+    "  events [--follow] [--tenant T] [--type TYPE]...\n"
+    "                                   kernel events: without --follow the agent's most recent\n"
+    "                                   (up to 1024), with --follow a live stream until "
+    "interrupted;\n"
+    "                                   TYPE is a name (process.exec, file.open, network.deny, "
+    "...)\n"
+    "                                   or a category (file.*); an unknown one lists the valid "
+    "ones\n"
     "\n"
     "Global options:\n"
     "  --socket PATH   the agent's socket (default /run/bulkhead/bulkhead.sock)\n"
@@ -156,6 +164,22 @@ int dispatch(const ctl::Globals& g, const std::string& command,
       return usage_error("ps: " + *p.error);
     }
     return ctl::ps(g, opt(p.vm, "tenant"), io);
+  }
+  if (command == "events") {
+    po::options_description opts("events");
+    opts.add_options()("follow,f", "stream")("tenant", po::value<std::string>())(
+        "type", po::value<std::vector<std::string>>()->composing());
+    auto p = parse(args, opts, none);
+    if (p.error) {
+      return usage_error("events: " + *p.error);
+    }
+    ctl::EventsOptions o;
+    o.follow = p.vm.count("follow") != 0U;
+    o.tenant = opt(p.vm, "tenant");
+    if (p.vm.count("type") != 0U) {
+      o.types = p.vm["type"].as<std::vector<std::string>>();
+    }
+    return ctl::events(g, o, io);
   }
   if (command == "check") {
     po::options_description opts("check");

@@ -31,6 +31,8 @@
 #include "daemon/agent_check.h"
 #include "daemon/config_file.h"
 #include "daemon/event_loop.h"
+#include "daemon/test_event_fifo.h"
+#include "events/sink_spec.h"
 
 namespace po = boost::program_options;
 using namespace bulkhead;  // NOLINT(google-build-using-namespace): a main
@@ -44,11 +46,20 @@ struct Settings {
   daemon::AgentOptions agent;
   std::string config_path;
   bool check = false;
+  std::string test_event_fifo;
+};
+
+// Option values that are parsed further after program_options is done.
+struct RawOptions {
+  std::string stop_grace;
+  std::string log_max_size;
+  std::string restart_reset;
+  std::string event_drop_report;
+  std::vector<std::string> event_sinks;
 };
 
 // The options both the command line and the config file accept.
-po::options_description shared_options(Settings& s, std::string& stop_grace,
-                                       std::string& log_max_size, std::string& restart_reset) {
+po::options_description shared_options(Settings& s, RawOptions& raw) {
   const daemon::AgentOptions d;
   po::options_description o("Options (command line, or `name = value` in the config file)", 100);
   o.add_options()  //
@@ -69,14 +80,22 @@ po::options_description shared_options(Settings& s, std::string& stop_grace,
       ("foreground", po::bool_switch(),
        "log to stderr and stay in the foreground; accepted for clarity and compatibility: "
        "bulkheadd always does both (journald collects stderr under systemd)")  //
-      ("stop-grace", po::value(&stop_grace)->default_value("10s"),
+      ("stop-grace", po::value(&raw.stop_grace)->default_value("10s"),
        "how long a workload gets between SIGTERM and SIGKILL when stopped (e.g. 10s, 500ms)")  //
-      ("log-max-size", po::value(&log_max_size)->default_value("10Mi"),
+      ("log-max-size", po::value(&raw.log_max_size)->default_value("10Mi"),
        "size at which a workload's log file is rotated (e.g. 10Mi)")  //
       ("log-keep", po::value(&s.agent.log_keep)->default_value(d.log_keep),
        "rotated log files kept per workload (.1 .. .N)")  //
-      ("restart-reset-after", po::value(&restart_reset)->default_value("60s"),
-       "a declared workload that ran this long starts its restart count and backoff over");
+      ("restart-reset-after", po::value(&raw.restart_reset)->default_value("60s"),
+       "a declared workload that ran this long starts its restart count and backoff over")  //
+      ("event-sink", po::value(&raw.event_sinks)->composing(),
+       "where kernel events go, repeatable (docs/events.md): stdout | "
+       "file:PATH[,max=10Mi][,keep=3] | syslog+unix:PATH | syslog+udp:HOST:PORT | "
+       "syslog+tcp:HOST:PORT [,facility=local0]; any of them "
+       "[,tenant=T][,type=NAME]...[,queue=N]")  //
+      ("event-drop-report", po::value(&raw.event_drop_report)->default_value("10s"),
+       "how often events lost by a sink (full queue, failed writes) are reported as an "
+       "agent.drop event");
   return o;
 }
 
@@ -106,13 +125,30 @@ Result<std::chrono::milliseconds> parse_ms(const std::string& option, const std:
   return std::chrono::milliseconds(*us / 1000);
 }
 
+// Parses every --event-sink; an error names the config file line when it came from there.
+bool parse_event_sinks(const RawOptions& raw, const std::string& config_path, Settings& s) {
+  for (const std::string& text : raw.event_sinks) {
+    auto spec = events::parse_sink_spec(text);
+    if (spec.ok()) {
+      s.agent.event_sinks.push_back(std::move(*spec));
+      continue;
+    }
+    std::string where = "--event-sink";
+    if (int line = daemon::find_option_value_line(read_text(config_path), "event-sink", text)) {
+      where = config_path + ":" + std::to_string(line) + ": event-sink";
+    }
+    std::cerr << "bulkheadd: " << where << " '" << text << "': " << spec.error().to_string()
+              << "\n";
+    return false;
+  }
+  return true;
+}
+
 // Parses argv and the config file into `s`. Returns the exit code to leave
 // with (0 after --help), or -1 to go on.
 int parse_settings(int argc, char** argv, Settings& s) {
-  std::string stop_grace;
-  std::string log_max_size;
-  std::string restart_reset;
-  po::options_description shared = shared_options(s, stop_grace, log_max_size, restart_reset);
+  RawOptions raw;
+  po::options_description shared = shared_options(s, raw);
   po::options_description cli_only("Command line only", 100);
   cli_only.add_options()                     //
       ("help,h", "show this help and exit")  //
@@ -122,7 +158,10 @@ int parse_settings(int argc, char** argv, Settings& s) {
        "validate the options and every profile, including each tenant's sandbox plan (seccomp "
        "files, Landlock, rlimits) and the id ranges; print every error; exit 0 when the agent "
        "would start, 1 otherwise. Creates nothing on the host (only a temporary directory, "
-       "removed before it exits).");
+       "removed before it exits).")  //
+      ("test-event-fifo", po::value(&s.test_event_fifo),
+       "for tests only: publish the events written as JSON lines to this FIFO (created if "
+       "missing) into the event bus, as if a source had produced them");
   po::options_description all(100);
   all.add(cli_only).add(shared);
 
@@ -162,11 +201,13 @@ int parse_settings(int argc, char** argv, Settings& s) {
   }
   s.check = vm.count("check") != 0U;
 
-  auto grace = parse_ms("stop-grace", stop_grace);
-  auto reset = parse_ms("restart-reset-after", restart_reset);
-  auto max_size = config::parse_size(log_max_size);
+  auto grace = parse_ms("stop-grace", raw.stop_grace);
+  auto reset = parse_ms("restart-reset-after", raw.restart_reset);
+  auto drop_report = parse_ms("event-drop-report", raw.event_drop_report);
+  auto max_size = config::parse_size(raw.log_max_size);
   for (const Error* e :
-       {grace.ok() ? nullptr : &grace.error(), reset.ok() ? nullptr : &reset.error()}) {
+       {grace.ok() ? nullptr : &grace.error(), reset.ok() ? nullptr : &reset.error(),
+        drop_report.ok() ? nullptr : &drop_report.error()}) {
     if (e != nullptr) {
       std::cerr << "bulkheadd: " << e->to_string() << "\n";
       return kExitUsage;
@@ -179,6 +220,10 @@ int parse_settings(int argc, char** argv, Settings& s) {
   s.agent.stop_grace = *grace;
   s.agent.restart_reset_after = *reset;
   s.agent.log_max_bytes = *max_size;
+  s.agent.event_drop_report = *drop_report;
+  if (!parse_event_sinks(raw, config_path, s)) {
+    return kExitUsage;
+  }
   return -1;
 }
 
@@ -272,6 +317,18 @@ int main(int argc, char** argv) {
   }
   spdlog::info("control API listening on {}", (*server)->socket_path());
   // ---------------------------------------------------------------------------
+
+  std::unique_ptr<daemon::TestEventFifo> test_events;
+  if (!settings.test_event_fifo.empty()) {
+    auto fifo =
+        daemon::TestEventFifo::open(**loop, settings.test_event_fifo, (*agent)->events().handler());
+    if (!fifo.ok()) {
+      spdlog::critical("--test-event-fifo: {}", fifo.error().to_string());
+      return 1;
+    }
+    test_events = std::move(*fifo);
+    spdlog::warn("test hook: publishing events written to {}", settings.test_event_fifo);
+  }
 
   UniqueFd sigfd(::signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC));
   if (!sigfd) {

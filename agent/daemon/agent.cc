@@ -71,6 +71,14 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   agent->kernel_features_ = features.ok() ? bpf::describe(*features)
                                           : "bpf: unavailable: " + features.error().to_string();
 
+  // Sinks open files and sockets: only once the profiles are known to be good.
+  auto bus = events::EventBus::create(events::BusOptions{}, options.event_sinks);
+  if (!bus.ok()) {
+    return bus.error();
+  }
+  agent->events_ = std::move(*bus);
+  agent->schedule_drop_report();
+
   // Under systemd with Delegate=, this moves the agent into a leaf of its unit's
   // cgroup; the tree then goes beside it.
   auto placement = cgroup::place_agent(*cgroup::parse_parent_mode(options.cgroup_parent), *host);
@@ -97,6 +105,8 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   // One pin root per agent tree: agents with different trees (tests) never
   // meet each other's pins.
   context.net_pin_root = "/sys/fs/bpf/" + options.cgroup_name;
+  // The policy's deny records join the event stream like any other event.
+  context.on_net_event = agent->events_->handler();
   agent->tenants_ = std::make_unique<TenantSet>(context, host->layout == cgroup::Layout::kUnified);
   // On failure the set and the tree unwind: tenants destroyed, cgroups removed.
   BULKHEAD_TRY(agent->tenants_->create_all(profiles.profiles));
@@ -115,9 +125,19 @@ Agent::~Agent() {
   ::rmdir(("/sys/fs/bpf/" + options_.cgroup_name).c_str());
 }
 
+void Agent::schedule_drop_report() {
+  timers_->add(options_.event_drop_report, [this] {
+    events_->report_drops();
+    schedule_drop_report();
+  });
+}
+
 void Agent::log_startup_report() const {
   spdlog::info("bulkheadd {}: state {}, profiles {}, cgroup tree {}", kAgentVersion,
                options_.state_dir, options_.profiles_dir, options_.cgroup_name);
+  for (const auto& sink : events_->stats().sinks) {
+    spdlog::info("event sink {} (queue {})", sink.name, sink.capacity);
+  }
   for (const std::string* text : {&cgroup_layout_, &kernel_features_}) {
     size_t start = 0;
     while (start < text->size()) {
@@ -161,6 +181,7 @@ AgentStatus Agent::status() const {
   s.kernel_features = kernel_features_;
   s.tenants = tenants_ ? tenants_->size() : 0;
   s.workloads_running = tenants_ ? tenants_->running() : 0;
+  s.events = events_->stats();
   return s;
 }
 

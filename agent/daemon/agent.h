@@ -17,6 +17,8 @@
 #include "common/result.h"
 #include "config/profile_loader.h"
 #include "daemon/event_loop.h"
+#include "events/event_bus.h"
+#include "events/sink_spec.h"
 #include "isolation/workload.h"
 
 namespace bulkhead::cgroup {
@@ -44,6 +46,10 @@ struct AgentOptions {
   // A declared workload that ran at least this long was healthy: its count of
   // consecutive restarts (restart.limit) and its backoff start over.
   std::chrono::milliseconds restart_reset_after{60000};
+  // Where kernel events go (docs/events.md); none: only API subscribers see them.
+  std::vector<events::SinkSpec> event_sinks;
+  // How often sinks' losses are reported as agent.drop events.
+  std::chrono::milliseconds event_drop_report{10000};
 };
 
 enum class WorkloadKind { kDeclared, kAdhoc };
@@ -96,6 +102,7 @@ struct AgentStatus {
   std::string kernel_features;  // describe(KernelFeatures)
   size_t tenants = 0;
   size_t workloads_running = 0;
+  events::BusStats events;
 };
 
 // Ad-hoc runs: the client's stdio fds (received over the socket) go straight to the workload.
@@ -139,17 +146,25 @@ class Agent {
   // Afterwards the agent refuses new work; destroying it is then instant.
   void shutdown(std::function<void()> done);
 
+  // The event bus sources publish into (on the loop thread): its handler()
+  // is what an event source is given. Exists for the agent's whole life.
+  events::EventBus& events() { return *events_; }
+
  private:
   Agent(const AgentOptions& options, EventLoop& loop);
   [[nodiscard]] std::string staging_dir() const;
   [[nodiscard]] std::string ids_file() const;
   void log_startup_report() const;
+  void schedule_drop_report();
 
   AgentOptions options_;
   EventLoop& loop_;
   int64_t started_unix_ms_ = 0;
   std::string cgroup_layout_;
   std::string kernel_features_;
+  // Before the tenants: destroyed after them, so that events published while
+  // they are torn down still reach the sinks, which write what they hold.
+  std::unique_ptr<events::EventBus> events_;
   std::unique_ptr<cgroup::CgroupTree> tree_;
   std::unique_ptr<TenantSet> tenants_;  // after tree_: destroyed first
   bool shutting_down_ = false;

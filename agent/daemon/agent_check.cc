@@ -93,6 +93,9 @@ Status check_agent_options(const AgentOptions& o) {
   if (o.log_max_bytes == 0) {
     return make_error("the workload log size limit must be at least 1 byte");
   }
+  if (o.event_drop_report.count() <= 0) {
+    return make_error("the event drop report interval must be positive");
+  }
   if (o.log_keep < 0 || o.log_keep > 1000) {
     return make_error("the number of rotated workload logs kept must be 0..1000");
   }

@@ -11,5 +11,8 @@ namespace bulkhead::daemon {
 // The 1-based line that sets `option` ("stop-grace", "section.key"; leading
 // dashes are ignored) in the text of a config file; 0 when none does.
 int find_option_line(const std::string& text, const std::string& option);
+// The same for a repeatable option: the line that sets it to `value`.
+int find_option_value_line(const std::string& text, const std::string& option,
+                           const std::string& value);
 
 }  // namespace bulkhead::daemon

@@ -24,6 +24,7 @@ class LogFile {
 
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] uint64_t size() const { return size_; }  // of the current file
+  [[nodiscard]] uint64_t max_bytes() const { return max_bytes_; }
   [[nodiscard]] uint64_t dropped_bytes() const { return dropped_bytes_; }
   [[nodiscard]] uint64_t rotations() const { return rotations_; }
 
