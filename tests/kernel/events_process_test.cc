@@ -2,6 +2,7 @@
 // seccomp kill, each exactly once with the right tenant, workload and fields;
 // host processes produce nothing in the default mode.
 #include <signal.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,6 +139,62 @@ TEST_F(EventsTest, HostProcessesYieldNothingByDefault) {
     ADD_FAILURE() << "unexpected event from pid " << e.process.pid << " type "
                   << static_cast<int>(e.type);
   }
+}
+
+}  // namespace
+}  // namespace bulkhead::testing
+
+namespace bulkhead::testing {
+namespace {
+
+TEST_F(EventsTest, ExecCwdIsThePathInsideTheTenant) {
+  auto t = tracked_tenant("evcwd");
+  ASSERT_TRUE(t);
+  auto run = run_action(*t, "w-cwd", {"noop"}, "/usr/share/doc");
+  auto execs = select(run.events, EventType::kProcessExec,
+                      [&](const Event& e) { return e.process.pid == run.helper_pid; });
+  ASSERT_EQ(execs.size(), 1u);
+  // /usr is a bind mount inside the tenant's own root: the walk crosses it.
+  EXPECT_EQ(execs[0].process.cwd, "/usr/share/doc");
+  EXPECT_FALSE(execs[0].fields.contains("cwd_truncated"));
+}
+
+// Host-wide mode: a host process is reported, with no tenant; tenants still
+// are attributed.
+TEST_F(EventsTest, HostWideModeReportsHostProcesses) {
+  events::KernelSourceOptions options;
+  options.host_wide = true;
+  start_source(options);
+  auto t = tracked_tenant("evwide");
+  ASSERT_TRUE(t);
+  const std::string path = "/tmp/bulkhead-events-wide-" + std::to_string(::getpid());
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::execl(BULKHEAD_HELPER_DIR "/event_actions", "event_actions", "write", path.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ::unlink(path.c_str());
+  auto is_ours = [&](const Event& e) {
+    return e.process.pid == child && field_string(e, "path") == path;
+  };
+  ASSERT_TRUE(poll_until([&] { return !select(received_, EventType::kFileOpen, is_ours).empty(); },
+                         1000ms));
+  auto opens = select(received_, EventType::kFileOpen, is_ours);
+  ASSERT_EQ(opens.size(), 1u);
+  EXPECT_EQ(opens[0].tenant, "");
+  EXPECT_EQ(opens[0].workload, "");
+  EXPECT_FALSE(opens[0].process.uid_inside.has_value());
+
+  auto run = run_action(*t, "w-wide", {"write", "/tmp/x"});
+  auto tenant_opens = select(run.events, EventType::kFileOpen, [&](const Event& e) {
+    return e.process.pid == run.helper_pid && field_string(e, "path") == "/tmp/x";
+  });
+  ASSERT_EQ(tenant_opens.size(), 1u);
+  EXPECT_EQ(tenant_opens[0].workload, "w-wide");
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ bool EventsTest::poll_until(const std::function<bool()>& done, std::chrono::mill
 }
 
 ActionRun EventsTest::run_action(isolation::Tenant& tenant, const std::string& workload,
-                                 std::vector<std::string> args) {
+                                 std::vector<std::string> args, std::optional<std::string> cwd) {
   ActionRun run;
   received_.clear();
   int p[2];
@@ -86,6 +86,7 @@ ActionRun EventsTest::run_action(isolation::Tenant& tenant, const std::string& w
   req.stdout_fd = wr.get();
   req.stderr_fd = wr.get();
   req.die_with_parent = true;
+  req.cwd = std::move(cwd);
   auto launched = tenant.launch(req);
   wr.reset();
   if (!launched.ok()) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,7 @@ class EventsTest : public ::testing::Test {
                                                     bool all_opens = false,
                                                     std::vector<std::string> sensitive = {});
   ActionRun run_action(isolation::Tenant& tenant, const std::string& workload,
-                       std::vector<std::string> args);
+                       std::vector<std::string> args, std::optional<std::string> cwd = {});
   // Polls until `done` holds for the events received so far or the deadline passes.
   bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds limit);
 
