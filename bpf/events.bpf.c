@@ -24,7 +24,8 @@
 // thing every program does. The sys_exit program alone first compares the
 // syscall number with the watched set, because for the many calls nobody
 // watches (read, write, futex...) that comparison is cheaper than the lookup
-// and makes them cost nothing more than reading one register.
+// and makes them cost nothing more than reading one register; and it dismisses
+// read-only opens on their flags while no tenant asked for reads.
 
 // vmlinux.h must come first: libbpf's helpers rely on its types.
 // clang-format off
@@ -229,6 +230,17 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
   int type = watched_type(nr);
   if (type < 0) {
     return 0;
+  }
+  if (type == BH_EV_FILE_OPEN && read_opens_wanted == 0) {
+    __u64 flags = BH_WRITE_OPEN;  // creat; openat2 keeps its flags in user memory
+    if (nr == NR_openat) {
+      flags = BPF_CORE_READ(regs, dx);
+    } else if (nr == NR_open) {
+      flags = BPF_CORE_READ(regs, si);
+    }
+    if (!(flags & BH_WRITE_OPEN)) {
+      return 0;
+    }
   }
   struct bh_who who;
   if (!bh_admit(&who, false)) {

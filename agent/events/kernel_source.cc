@@ -94,6 +94,7 @@ struct KernelEventSource::Impl {
     uint64_t cgroup_id;
     uint32_t slot;
     std::vector<bh_sensitive_key> keys;
+    bool wants_reads;
   };
   std::map<std::string, Tracked> tenants;
   uint32_t next_slot = 1;
@@ -181,7 +182,7 @@ Status KernelEventSource::track_tenant(const TenantTracking& tenant) {
   if (i.tenants.size() >= BH_MAX_TENANTS - 1) {
     return Error{E2BIG, what + ": all " + std::to_string(BH_MAX_TENANTS - 1) + " slots in use"};
   }
-  Impl::Tracked tracked{*id, i.next_slot, {}};
+  Impl::Tracked tracked{*id, i.next_slot, {}, false};
   for (const auto& path : tenant.sensitive_paths) {
     if (path.empty() || path[0] != '/') {
       return Error{EINVAL, what + ": sensitive path '" + path + "' is not absolute"};
@@ -223,6 +224,10 @@ Status KernelEventSource::track_tenant(const TenantTracking& tenant) {
   }
   i.tenant_level = *level;
   ++i.next_slot;
+  tracked.wants_reads = value.flags != 0;
+  if (tracked.wants_reads) {
+    ++i.skel->bss->read_opens_wanted;
+  }
   i.tenants.emplace(tenant.name, std::move(tracked));
   return {};
 }
@@ -234,6 +239,9 @@ void KernelEventSource::untrack_tenant(const std::string& name) {
     return;
   }
   bpf_map__delete_elem(i.skel->maps.tenants, &it->second.cgroup_id, sizeof(uint64_t), 0);
+  if (it->second.wants_reads) {
+    --i.skel->bss->read_opens_wanted;
+  }
   for (const auto& key : it->second.keys) {
     bpf_map__delete_elem(i.skel->maps.sensitive_paths, &key, sizeof(key), 0);
   }

@@ -97,6 +97,13 @@ uint32_t inside_id(const config::IdRange& ids, uint32_t host_id) {
   return 65534;
 }
 
+void RecordDecoder::set_workload(uint64_t cgroup_id, std::string name) {
+  workloads_[cgroup_id] = std::move(name);
+  while (workloads_.size() > kMaxWorkloadNames) {
+    workloads_.erase(workloads_.begin());
+  }
+}
+
 Result<Event> RecordDecoder::decode(const void* data, size_t size) {
   if (size < sizeof(bh_event_header)) {
     return make_error("event record of " + std::to_string(size) + " bytes: shorter than a header");

@@ -32,9 +32,10 @@ class RecordDecoder {
 
   void set_tenant(uint32_t slot, TenantAttribution tenant) { tenants_[slot] = std::move(tenant); }
   void remove_tenant(uint32_t slot) { tenants_.erase(slot); }
-  void set_workload(uint64_t cgroup_id, std::string name) {
-    workloads_[cgroup_id] = std::move(name);
-  }
+  // Bounded: past kMaxWorkloadNames the oldest names go (cgroup ids only grow,
+  // so the smallest ids are the workloads that ended longest ago).
+  void set_workload(uint64_t cgroup_id, std::string name);
+  static constexpr size_t kMaxWorkloadNames = 8192;
   void remove_workload(uint64_t cgroup_id) { workloads_.erase(cgroup_id); }
   // CLOCK_REALTIME minus CLOCK_BOOTTIME, to date records stamped with the boot clock.
   void set_clock_offset(int64_t realtime_minus_boot_ns) { clock_offset_ = realtime_minus_boot_ns; }

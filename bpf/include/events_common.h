@@ -13,6 +13,12 @@ const volatile bool host_wide = false;
  * level 0 is the root cgroup, which is never tracked. */
 __u32 tenant_level = 0;
 
+/* How many tracked tenants want read-only opens too (all_opens or sensitive
+ * paths), kept by the loader. While it is 0 a read-only open is dismissed on
+ * its flags alone, before the cgroup filter: opens are the most frequent
+ * watched call, and most are reads. */
+__u32 read_opens_wanted = 0;
+
 /* Tenant cgroup2 id -> its slot and options. Keyed by the tenant, not the
  * workload: the tenant's cgroup exists before a workload starts, so the
  * workload's first instructions are already covered (a workload's cgroup is
