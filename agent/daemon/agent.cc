@@ -4,6 +4,7 @@
 #include "daemon/agent.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "bpf/kernel_features.h"
@@ -15,6 +16,7 @@
 #include "daemon/tenant_set.h"
 #include "daemon/timer_set.h"
 #include "daemon/version.h"
+#include "events/kernel_source.h"
 
 namespace bulkhead::daemon {
 namespace {
@@ -75,6 +77,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
     return tree.error().context("cgroup tree " + options.cgroup_name);
   }
   agent->tree_ = std::move(*tree);
+  BULKHEAD_TRY(agent->start_kernel_events());
 
   TenantContext context;
   context.loop = &loop;
@@ -85,6 +88,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   context.log_keep = options.log_keep;
   context.stop_grace = options.stop_grace;
   context.restart_reset_after = options.restart_reset_after;
+  context.events = agent->events_.get();
   agent->tenants_ = std::make_unique<TenantSet>(context, host->layout == cgroup::Layout::kUnified);
   // On failure the set and the tree unwind: tenants destroyed, cgroups removed.
   BULKHEAD_TRY(agent->tenants_->create_all(profiles.profiles));
@@ -98,7 +102,39 @@ Agent::~Agent() {
   // Normally shutdown() has emptied everything; otherwise the grace period is
   // waited for here, without the loop.
   tenants_.reset();
+  if (events_) {
+    loop_.remove_fd(events_->fd());
+    events_.reset();
+  }
   tree_.reset();
+}
+
+Status Agent::start_kernel_events() {
+  if (!options_.kernel_events) {
+    spdlog::warn("kernel event stream: off (kernel_events disabled)");
+    return {};
+  }
+  events::KernelSourceOptions source_options;
+  source_options.host_wide = options_.kernel_events_host_wide;
+  events::EventHandler handler = options_.event_handler;
+  if (!handler) {
+    handler = [](events::Event&&) {};
+  }
+  auto source = events::KernelEventSource::create(source_options, std::move(handler));
+  if (!source.ok()) {
+    return source.error().context("starting the kernel event stream (it can be turned off)");
+  }
+  events_ = std::move(*source);
+  auto added = loop_.add_fd(events_->fd(), EPOLLIN, [this](uint32_t) {
+    if (auto n = events_->consume(); !n.ok()) {
+      spdlog::warn("{}", n.error().to_string());
+    }
+  });
+  if (!added.ok()) {
+    events_.reset();
+    return added.error().context("kernel event stream");
+  }
+  return {};
 }
 
 void Agent::log_startup_report() const {

@@ -16,11 +16,15 @@
 #include "common/result.h"
 #include "config/profile_loader.h"
 #include "daemon/event_loop.h"
+#include "events/event.h"
 #include "isolation/workload.h"
 
 namespace bulkhead::cgroup {
 class CgroupTree;
 }  // namespace bulkhead::cgroup
+namespace bulkhead::events {
+class KernelEventSource;
+}  // namespace bulkhead::events
 
 namespace bulkhead::daemon {
 
@@ -39,6 +43,12 @@ struct AgentOptions {
   // A declared workload that ran at least this long was healthy: its count of
   // consecutive restarts (restart.limit) and its backoff start over.
   std::chrono::milliseconds restart_reset_after{60000};
+  // The kernel event stream (docs/events-sources.md). On by default: the agent
+  // then refuses to start when its programs cannot load. Events go to
+  // event_handler, on the loop thread; without one they are decoded and dropped.
+  bool kernel_events = true;
+  bool kernel_events_host_wide = false;  // also report processes outside tenants
+  events::EventHandler event_handler;
 };
 
 enum class WorkloadKind { kDeclared, kAdhoc };
@@ -137,6 +147,8 @@ class Agent {
   [[nodiscard]] std::string staging_dir() const;
   [[nodiscard]] std::string ids_file() const;
   void log_startup_report() const;
+  // Loads the event programs and reads their ring buffer on the loop.
+  Status start_kernel_events();
 
   AgentOptions options_;
   EventLoop& loop_;
@@ -144,7 +156,8 @@ class Agent {
   std::string cgroup_layout_;
   std::string kernel_features_;
   std::unique_ptr<cgroup::CgroupTree> tree_;
-  std::unique_ptr<TenantSet> tenants_;  // after tree_: destroyed first
+  std::unique_ptr<events::KernelEventSource> events_;  // tenants untrack on destruction
+  std::unique_ptr<TenantSet> tenants_;                 // after tree_ and events_: destroyed first
   bool shutting_down_ = false;
   bool shut_down_ = false;
   std::vector<std::function<void()>> shutdown_waiters_;

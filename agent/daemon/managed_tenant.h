@@ -21,6 +21,7 @@
 #include "daemon/supervisor.h"
 #include "daemon/timer_set.h"
 #include "daemon/watched_workload.h"
+#include "events/kernel_source.h"
 #include "isolation/tenant.h"
 
 namespace bulkhead::daemon {
@@ -35,6 +36,9 @@ struct TenantContext {
   int log_keep = 0;
   std::chrono::milliseconds stop_grace{0};
   std::chrono::milliseconds restart_reset_after{0};
+  // The kernel event stream, when the agent runs one: tenants are tracked from
+  // creation to destruction and every workload launch is named in it.
+  events::KernelEventSource* events = nullptr;
 };
 
 class ManagedTenant {
@@ -99,6 +103,7 @@ class ManagedTenant {
   TenantContext context_;
   config::Profile profile_;
   std::unique_ptr<isolation::Tenant> tenant_;
+  bool tracked_ = false;  // by context_.events
   std::map<std::string, std::unique_ptr<Supervisor>> supervisors_;
   std::set<std::string> retiring_;  // removed from the profile, stopping
   std::map<std::string, Adhoc> adhoc_;
