@@ -14,7 +14,7 @@ packages=(
   libboost-program-options-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   # used by the tests, the demo and the benchmarks
-  iproute2 procps python3 systemd bubblewrap hyperfine
+  iproute2 procps python3 systemd bubblewrap hyperfine auditd
 )
 
 missing=()
