@@ -282,7 +282,11 @@ bool describe_sockaddr(const uint8_t* data, size_t len, const std::string& prefi
   }
   sa_family_t family = 0;
   std::memcpy(&family, data, sizeof(family));
-  if (family == AF_INET && len >= sizeof(sockaddr_in)) {
+  if ((family == AF_INET && len < sizeof(sockaddr_in)) ||
+      (family == AF_INET6 && len < sizeof(sockaddr_in6))) {
+    return false;
+  }
+  if (family == AF_INET) {
     sockaddr_in sin{};
     std::memcpy(&sin, data, sizeof(sin));
     char buf[INET_ADDRSTRLEN] = {};
@@ -292,7 +296,7 @@ bool describe_sockaddr(const uint8_t* data, size_t len, const std::string& prefi
     out[prefix + "port"] = ntohs(sin.sin_port);
     return true;
   }
-  if (family == AF_INET6 && len >= sizeof(sockaddr_in6)) {
+  if (family == AF_INET6) {
     sockaddr_in6 sin6{};
     std::memcpy(&sin6, data, sizeof(sin6));
     char buf[INET6_ADDRSTRLEN] = {};
