@@ -264,6 +264,8 @@ void KernelEventSource::forget_workload(uint64_t cgroup_id) {
 Result<int> KernelEventSource::consume() {
   Impl& i = *impl_;
   i.delivered = 0;
+  // Re-read each time: NTP steps CLOCK_REALTIME, the boot clock never moves back.
+  i.decoder.set_clock_offset(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
   int n = ring_buffer__consume(i.ring.get());
   if (n < 0) {
     return bpf::libbpf_error(n, "kernel events: reading the ring buffer");
@@ -275,6 +277,7 @@ Result<int> KernelEventSource::consume() {
 Result<int> KernelEventSource::poll(int timeout_ms) {
   Impl& i = *impl_;
   i.delivered = 0;
+  i.decoder.set_clock_offset(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
   int n = ring_buffer__poll(i.ring.get(), timeout_ms);
   if (n < 0 && n != -EINTR) {
     return bpf::libbpf_error(n, "kernel events: polling the ring buffer");
