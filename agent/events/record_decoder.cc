@@ -78,7 +78,7 @@ void put_dirfd(nlohmann::json& f, uint64_t dirfd, const std::string& path) {
 
 std::string hex64(uint64_t v) {
   char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
+  (void)std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
   return buf;
 }
 

@@ -40,7 +40,7 @@ std::vector<std::string> bit_names(uint64_t flags, std::span<const Named> table)
   }
   if (rest != 0) {
     char buf[24];
-    std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(rest));
+    (void)std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(rest));
     out.emplace_back(buf);
   }
   return out;
@@ -271,7 +271,7 @@ std::string signal_name(int sig) {
 
 std::string octal_mode(uint32_t mode) {
   char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04o", mode & 07777U);
+  (void)std::snprintf(buf, sizeof(buf), "%04o", mode & 07777U);
   return buf;
 }
 
