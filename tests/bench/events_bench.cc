@@ -102,20 +102,19 @@ class Auditd {
     const std::string scope = " -F 'uid>=" + std::to_string(kIdBase) + "' -F 'uid<" +
                               std::to_string(kIdBase + 65536) + "' -k " + kAuditKey;
     // Opens: writes only (O_WRONLY|O_RDWR|O_CREAT|O_TRUNC), like the default event filter.
-    const char* rules[] = {
+    const std::string rules[] = {
         "-S openat -F 'a2&0x243'",
         "-S open -F 'a1&0x243'",
         "-S creat,openat2",
-        "-S unlink,unlinkat,rename,renameat,renameat2,chmod,fchmod,fchmodat,chown,fchown,"
-        "lchown,fchownat",
+        std::string("-S unlink,unlinkat,rename,renameat,renameat2,chmod,fchmod,fchmodat,") +
+            "chown,fchown,lchown,fchownat",
         "-S connect,bind,listen,accept,accept4",
         "-S setuid,setgid,setreuid,setregid,setresuid,setresgid,setfsuid,setfsgid,capset,ptrace",
         "-S mount,umount2,unshare,setns,bpf,init_module,finit_module,memfd_create",
         "-S execve,execveat,clone,clone3,fork,vfork,exit_group",
     };
-    for (const char* r : rules) {
-      if (sh(std::string("auditctl -a always,exit -F arch=b64 ") + r + scope + " >/dev/null") !=
-          0) {
+    for (const auto& r : rules) {
+      if (sh("auditctl -a always,exit -F arch=b64 " + r + scope + " >/dev/null") != 0) {
         return false;
       }
     }
@@ -216,13 +215,13 @@ class EventsOn {
       ++count;
     });
     if (!source.ok()) {
-      std::fprintf(stderr, "%s\n", source.error().to_string().c_str());
+      (void)std::fprintf(stderr, "%s\n", source.error().to_string().c_str());
       return 1;
     }
     events::TenantTracking t{
         tenant.profile().name, tenant.cgroup().v2_path(), *tenant.profile().ids, false, {}};
     if (auto tracked = (*source)->track_tenant(t); !tracked.ok()) {
-      std::fprintf(stderr, "%s\n", tracked.error().to_string().c_str());
+      (void)std::fprintf(stderr, "%s\n", tracked.error().to_string().c_str());
       return 1;
     }
     if (::write(report, "R", 1) != 1) {
@@ -258,7 +257,7 @@ double run_loop(isolation::Tenant& tenant, std::vector<std::string> args) {
   auto w = tenant.launch(req);
   wr.reset();
   if (!w.ok()) {
-    std::fprintf(stderr, "%s\n", w.error().to_string().c_str());
+    (void)std::fprintf(stderr, "%s\n", w.error().to_string().c_str());
     return -1;
   }
   std::string out;
@@ -269,7 +268,7 @@ double run_loop(isolation::Tenant& tenant, std::vector<std::string> args) {
   }
   auto status = (*w)->wait();
   if (!status.ok() || status->shell_code() != 0) {
-    std::fprintf(stderr, "loop failed: %s\n", out.c_str());
+    (void)std::fprintf(stderr, "loop failed: %s\n", out.c_str());
     return -1;
   }
   return std::atof(out.c_str());
@@ -290,16 +289,16 @@ int main(int argc, char** argv) {
     }
   }
   if (rounds < 1) {
-    std::fprintf(stderr, "--rounds must be at least 1\n");
+    (void)std::fprintf(stderr, "--rounds must be at least 1\n");
     return 2;
   }
   if (sh("command -v auditd >/dev/null && command -v auditctl >/dev/null") != 0) {
-    std::fprintf(stderr, "auditd is not installed (scripts/setup.sh installs it)\n");
+    (void)std::fprintf(stderr, "auditd is not installed (scripts/setup.sh installs it)\n");
     return 1;
   }
   auto loaded = config::load_profile_string(profile_yaml(), "events-bench-profile");
   if (!loaded.ok()) {
-    std::fprintf(stderr, "%s\n", loaded.errors.front().to_string().c_str());
+    (void)std::fprintf(stderr, "%s\n", loaded.errors.front().to_string().c_str());
     return 1;
   }
   char staging[] = "/tmp/bulkhead-events-bench-XXXXXX";
@@ -310,12 +309,12 @@ int main(int argc, char** argv) {
   auto tree = host.ok() ? cgroup::CgroupTree::create(*host, "bulkhead-events-bench")
                         : Result<std::unique_ptr<cgroup::CgroupTree>>(host.error());
   if (!tree.ok()) {
-    std::fprintf(stderr, "%s\n", tree.error().to_string().c_str());
+    (void)std::fprintf(stderr, "%s\n", tree.error().to_string().c_str());
     return 1;
   }
   auto tenant = isolation::Tenant::create(*loaded.profile, **tree, {staging});
   if (!tenant.ok()) {
-    std::fprintf(stderr, "%s\n", tenant.error().to_string().c_str());
+    (void)std::fprintf(stderr, "%s\n", tenant.error().to_string().c_str());
     return 1;
   }
 
@@ -342,7 +341,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       if (std::strcmp(mode, "auditd") == 0 && !auditd.start()) {
-        std::fprintf(stderr, "auditd: could not start it or add the rules\n");
+        (void)std::fprintf(stderr, "auditd: could not start it or add the rules\n");
         return 1;
       }
       for (const auto& loop : loops) {
@@ -363,19 +362,19 @@ int main(int argc, char** argv) {
   // Load from other work on the machine only ever adds time, so the fastest
   // round is the least disturbed one; the median is shown as well.
   auto table = [&](const char* title, double (*pick)(std::vector<double>)) {
-    std::printf("\n%s of %d rounds, ns per iteration\n", title, rounds);
-    std::printf("%-40s %10s %10s %10s %11s %19s\n", "", "off", "events", "auditd", "events/off",
-                "added/auditd added");
+    (void)std::printf("\n%s of %d rounds, ns per iteration\n", title, rounds);
+    (void)std::printf("%-40s %10s %10s %10s %11s %19s\n", "", "off", "events", "auditd",
+                      "events/off", "added/auditd added");
     for (const auto& loop : loops) {
       const double off = pick(ns[loop.name]["off"]);
       const double on = pick(ns[loop.name]["events"]);
       const double audit = pick(ns[loop.name]["auditd"]);
-      std::printf("%-40s %10.1f %10.1f %10.1f %10.2fx %18.2fx\n", loop.name, off, on, audit,
-                  on / off, audit > off ? (on - off) / (audit - off) : 0.0);
+      (void)std::printf("%-40s %10.1f %10.1f %10.1f %10.2fx %18.2fx\n", loop.name, off, on, audit,
+                        on / off, audit > off ? (on - off) / (audit - off) : 0.0);
     }
   };
-  std::printf("%ld cores; %llu events delivered in events mode\n", sysconf(_SC_NPROCESSORS_ONLN),
-              static_cast<unsigned long long>(events_seen));
+  (void)std::printf("%ld cores; %llu events delivered in events mode\n",
+                    sysconf(_SC_NPROCESSORS_ONLN), static_cast<unsigned long long>(events_seen));
   table("minimum", [](std::vector<double> v) { return *std::min_element(v.begin(), v.end()); });
   table("median", median);
   return 0;

@@ -38,12 +38,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;
-
 namespace {
 
 int report(const char* action, long ret) {
-  printf("%s result=%ld errno=%d\n", action, ret, ret < 0 ? errno : 0);
+  (void)printf("%s result=%ld errno=%d\n", action, ret, ret < 0 ? errno : 0);
   return 0;
 }
 
@@ -107,13 +105,13 @@ int do_memfd_exec(const char* self) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: event_actions <action> [args...]\n");
+    (void)fprintf(stderr, "usage: event_actions <action> [args...]\n");
     return 2;
   }
   const char* action = argv[1];
   auto need = [&](int n) {
     if (argc < 2 + n) {
-      fprintf(stderr, "%s: needs %d argument(s)\n", action, n);
+      (void)fprintf(stderr, "%s: needs %d argument(s)\n", action, n);
       exit(2);
     }
   };
@@ -189,6 +187,6 @@ int main(int argc, char** argv) {
   if (strcmp(action, "memfd-exec") == 0) {
     return do_memfd_exec(argv[0]);
   }
-  fprintf(stderr, "unknown action: %s\n", action);
+  (void)fprintf(stderr, "unknown action: %s\n", action);
   return 2;
 }

@@ -15,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char** environ;
-
 namespace {
 
 long long now_ns() {
@@ -41,7 +39,7 @@ int open_loop(long n, const char* path, int flags) {
     }
     close(fd);
   }
-  printf("%.1f\n", static_cast<double>(now_ns() - start) / static_cast<double>(n));
+  (void)printf("%.1f\n", static_cast<double>(now_ns() - start) / static_cast<double>(n));
   return 0;
 }
 
@@ -60,11 +58,11 @@ int exec_loop(long n, const char* self) {
     }
     int status = 0;
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      fprintf(stderr, "child failed\n");
+      (void)fprintf(stderr, "child failed\n");
       return 1;
     }
   }
-  printf("%.1f\n", static_cast<double>(now_ns() - start) / static_cast<double>(n));
+  (void)printf("%.1f\n", static_cast<double>(now_ns() - start) / static_cast<double>(n));
   return 0;
 }
 
@@ -83,6 +81,6 @@ int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "exec") == 0) {
     return exec_loop(atol(argv[2]), argv[0]);
   }
-  fprintf(stderr, "usage: syscall_loop open|open-write N PATH | exec N | noop\n");
+  (void)fprintf(stderr, "usage: syscall_loop open|open-write N PATH | exec N | noop\n");
   return 2;
 }
