@@ -46,6 +46,8 @@ struct AgentOptions {
   // The kernel event stream (docs/events-sources.md). On by default: the agent
   // then refuses to start when its programs cannot load. Events go to
   // event_handler, on the loop thread; without one they are decoded and dropped.
+  // The handler must outlive the agent: destroying a tenant delivers what is
+  // still queued for it.
   bool kernel_events = true;
   bool kernel_events_host_wide = false;  // also report processes outside tenants
   events::EventHandler event_handler;

@@ -14,8 +14,11 @@ using namespace std::chrono_literals;
 class EventsAgentTest : public AgentKernelTest {};
 
 TEST_F(EventsAgentTest, DeclaredWorkloadEventsReachTheHandler) {
-  std::vector<Event> got;
-  agent_->options().event_handler = [&got](Event&& e) { got.push_back(std::move(e)); };
+  // Shared with the handler: the agent outlives this body (TearDown destroys it)
+  // and delivers what is pending when its tenants go.
+  auto events = std::make_shared<std::vector<Event>>();
+  agent_->options().event_handler = [events](Event&& e) { events->push_back(std::move(e)); };
+  std::vector<Event>& got = *events;
   agent_->write_profile(
       "ev.yaml", agent_->tenant_yaml("evagent", 0,
                                      "events: {sensitive_paths: [/etc/hostname]}\nworkloads:\n" +
