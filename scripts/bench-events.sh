@@ -16,4 +16,4 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 echo "kernel $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-"$build_dir/bench/events_bench" --rounds "${1:-5}"
+"$build_dir/bench/kernel_events_bench" --rounds "${1:-5}"

@@ -88,7 +88,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   context.log_keep = options.log_keep;
   context.stop_grace = options.stop_grace;
   context.restart_reset_after = options.restart_reset_after;
-  context.events = agent->events_.get();
+  context.events = agent->kernel_events_.get();
   agent->tenants_ = std::make_unique<TenantSet>(context, host->layout == cgroup::Layout::kUnified);
   // On failure the set and the tree unwind: tenants destroyed, cgroups removed.
   BULKHEAD_TRY(agent->tenants_->create_all(profiles.profiles));
@@ -102,9 +102,9 @@ Agent::~Agent() {
   // Normally shutdown() has emptied everything; otherwise the grace period is
   // waited for here, without the loop.
   tenants_.reset();
-  if (events_) {
-    loop_.remove_fd(events_->fd());
-    events_.reset();
+  if (kernel_events_) {
+    loop_.remove_fd(kernel_events_->fd());
+    kernel_events_.reset();
   }
   tree_.reset();
 }
@@ -124,14 +124,14 @@ Status Agent::start_kernel_events() {
   if (!source.ok()) {
     return source.error().context("starting the kernel event stream (it can be turned off)");
   }
-  events_ = std::move(*source);
-  auto added = loop_.add_fd(events_->fd(), EPOLLIN, [this](uint32_t) {
-    if (auto n = events_->consume(); !n.ok()) {
+  kernel_events_ = std::move(*source);
+  auto added = loop_.add_fd(kernel_events_->fd(), EPOLLIN, [this](uint32_t) {
+    if (auto n = kernel_events_->consume(); !n.ok()) {
       spdlog::warn("{}", n.error().to_string());
     }
   });
   if (!added.ok()) {
-    events_.reset();
+    kernel_events_.reset();
     return added.error().context("kernel event stream");
   }
   return {};

@@ -158,8 +158,8 @@ class Agent {
   std::string cgroup_layout_;
   std::string kernel_features_;
   std::unique_ptr<cgroup::CgroupTree> tree_;
-  std::unique_ptr<events::KernelEventSource> events_;  // tenants untrack on destruction
-  std::unique_ptr<TenantSet> tenants_;                 // after tree_ and events_: destroyed first
+  std::unique_ptr<events::KernelEventSource> kernel_events_;  // tenants untrack on destruction
+  std::unique_ptr<TenantSet> tenants_;  // after tree_ and kernel_events_: destroyed first
   bool shutting_down_ = false;
   bool shut_down_ = false;
   std::vector<std::function<void()>> shutdown_waiters_;

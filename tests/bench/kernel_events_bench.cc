@@ -44,7 +44,7 @@ constexpr const char* kAuditKey = "bulkhead-bench";
 constexpr const char* kAuditDir = "/tmp/bulkhead-events-bench-audit";
 
 std::string helper_dir() {
-  // <build>/bench/events_bench -> <build>/test-helpers
+  // <build>/bench/kernel_events_bench -> <build>/test-helpers
   return std::filesystem::canonical("/proc/self/exe").parent_path().parent_path().string() +
          "/test-helpers";
 }
