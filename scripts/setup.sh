@@ -14,7 +14,9 @@ packages=(
   libboost-program-options-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   # used by the tests, the demo and the benchmarks
-  iproute2 procps python3 systemd bubblewrap hyperfine nftables
+  iproute2 procps python3 systemd bubblewrap hyperfine nftables auditd
+  # the syslog sink tests run a real rsyslogd on loopback
+  rsyslog
   # the VM matrix (scripts/vm-test.sh): qemu, the guest image and initramfs, the kernels
   qemu-system-x86 busybox-static debootstrap e2fsprogs kmod cpio xz-utils zstd
 )

@@ -177,6 +177,16 @@ struct NetworkSpec {
   bool operator==(const NetworkSpec&) const = default;
 };
 
+// What the kernel event stream reports of the tenant's file opens beyond
+// writes (docs/profiles.md, section `events`).
+struct EventsSpec {
+  // Absolute paths; opening one of them, or anything below a directory listed,
+  // is reported even read-only.
+  std::vector<std::string> sensitive_paths;
+  bool all_opens = false;  // report every open, reads included
+  bool operator==(const EventsSpec&) const = default;
+};
+
 enum class RestartPolicy { kNo, kOnFailure, kAlways };
 
 // A workload the agent starts for the tenant (issue: agent supervision).
@@ -203,6 +213,7 @@ struct Profile {
   Limits limits;
   NetworkSpec network;
   std::vector<WorkloadSpec> workloads;
+  EventsSpec events;
 };
 
 }  // namespace bulkhead::config

@@ -226,7 +226,7 @@ Profile parse_profile(ErrorSink& sink, const YAML::Node& root, ProfileMarks& mar
   }
   auto m = MapFields::read(sink, Field{"", YAML::Node(), root},
                            {"version", "tenant", "ids", "hostname", "namespaces", "filesystem",
-                            "process", "landlock", "seccomp", "limits", "workloads"});
+                            "process", "landlock", "seccomp", "limits", "workloads", "events"});
   if (!m) {
     return p;
   }
@@ -258,6 +258,9 @@ Profile parse_profile(ErrorSink& sink, const YAML::Node& root, ProfileMarks& mar
   }
   if (const Field* f = m->get("workloads")) {
     parse_workloads(sink, *f, p.workloads);
+  }
+  if (const Field* f = m->get("events")) {
+    parse_events(sink, *f, p.events);
   }
 
   // Defaults that depend on the tenant name.

@@ -44,6 +44,7 @@ void parse_landlock(ErrorSink& sink, const Field& f, LandlockSpec& out);
 void parse_seccomp(ErrorSink& sink, const Field& f, SeccompSpec& out);
 void parse_limits(ErrorSink& sink, const Field& f, Limits& out);
 void parse_workloads(ErrorSink& sink, const Field& f, std::vector<WorkloadSpec>& out);
+void parse_events(ErrorSink& sink, const Field& f, EventsSpec& out);
 
 // An environment: shared by process.env and workloads[].env.
 void parse_env(ErrorSink& sink, const Field& f, std::map<std::string, std::string>& out);

@@ -4,6 +4,7 @@
 #include "daemon/agent.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "bpf/kernel_features.h"
@@ -16,6 +17,7 @@
 #include "daemon/tenant_set.h"
 #include "daemon/timer_set.h"
 #include "daemon/version.h"
+#include "events/kernel_source.h"
 
 namespace bulkhead::daemon {
 namespace {
@@ -92,6 +94,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
     return tree.error().context("cgroup tree " + options.cgroup_name);
   }
   agent->tree_ = std::move(*tree);
+  BULKHEAD_TRY(agent->start_kernel_events());
 
   TenantContext context;
   context.loop = &loop;
@@ -107,6 +110,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   context.net_pin_root = "/sys/fs/bpf/" + options.cgroup_name;
   // The policy's deny records join the event stream like any other event.
   context.on_net_event = agent->events_->handler();
+  context.events = agent->kernel_events_.get();
   agent->tenants_ = std::make_unique<TenantSet>(context, host->layout == cgroup::Layout::kUnified);
   // On failure the set and the tree unwind: tenants destroyed, cgroups removed.
   BULKHEAD_TRY(agent->tenants_->create_all(profiles.profiles));
@@ -120,6 +124,10 @@ Agent::~Agent() {
   // Normally shutdown() has emptied everything; otherwise the grace period is
   // waited for here, without the loop.
   tenants_.reset();
+  if (kernel_events_) {
+    loop_.remove_fd(kernel_events_->fd());
+    kernel_events_.reset();
+  }
   tree_.reset();
   // Each tenant removed its own pins; the root goes when it is empty.
   ::rmdir(("/sys/fs/bpf/" + options_.cgroup_name).c_str());
@@ -130,6 +138,36 @@ void Agent::schedule_drop_report() {
     events_->report_drops();
     schedule_drop_report();
   });
+}
+
+Status Agent::start_kernel_events() {
+  if (!options_.kernel_events) {
+    spdlog::warn("kernel event stream: off (kernel_events disabled)");
+    return {};
+  }
+  events::KernelSourceOptions source_options;
+  source_options.host_wide = options_.kernel_events_host_wide;
+  // Kernel events go to the bus (sinks and API subscribers) unless a caller
+  // (a test) takes them itself.
+  events::EventHandler handler = options_.event_handler;
+  if (!handler) {
+    handler = events_->handler();
+  }
+  auto source = events::KernelEventSource::create(source_options, std::move(handler));
+  if (!source.ok()) {
+    return source.error().context("starting the kernel event stream (it can be turned off)");
+  }
+  kernel_events_ = std::move(*source);
+  auto added = loop_.add_fd(kernel_events_->fd(), EPOLLIN, [this](uint32_t) {
+    if (auto n = kernel_events_->consume(); !n.ok()) {
+      spdlog::warn("{}", n.error().to_string());
+    }
+  });
+  if (!added.ok()) {
+    kernel_events_.reset();
+    return added.error().context("kernel event stream");
+  }
+  return {};
 }
 
 void Agent::log_startup_report() const {

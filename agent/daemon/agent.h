@@ -19,11 +19,15 @@
 #include "daemon/event_loop.h"
 #include "events/event_bus.h"
 #include "events/sink_spec.h"
+#include "events/event.h"
 #include "isolation/workload.h"
 
 namespace bulkhead::cgroup {
 class CgroupTree;
 }  // namespace bulkhead::cgroup
+namespace bulkhead::events {
+class KernelEventSource;
+}  // namespace bulkhead::events
 
 namespace bulkhead::daemon {
 
@@ -50,6 +54,14 @@ struct AgentOptions {
   std::vector<events::SinkSpec> event_sinks;
   // How often sinks' losses are reported as agent.drop events.
   std::chrono::milliseconds event_drop_report{10000};
+  // The kernel event stream (docs/events-sources.md). On by default: the agent
+  // then refuses to start when its programs cannot load. Events go to
+  // event_handler, on the loop thread; without one they go to the bus (sinks, API).
+  // The handler must outlive the agent: destroying a tenant delivers what is
+  // still queued for it.
+  bool kernel_events = true;
+  bool kernel_events_host_wide = false;  // also report processes outside tenants
+  events::EventHandler event_handler;
 };
 
 enum class WorkloadKind { kDeclared, kAdhoc };
@@ -156,6 +168,8 @@ class Agent {
   [[nodiscard]] std::string ids_file() const;
   void log_startup_report() const;
   void schedule_drop_report();
+  // Loads the event programs and reads their ring buffer on the loop.
+  Status start_kernel_events();
 
   AgentOptions options_;
   EventLoop& loop_;
@@ -166,7 +180,8 @@ class Agent {
   // they are torn down still reach the sinks, which write what they hold.
   std::unique_ptr<events::EventBus> events_;
   std::unique_ptr<cgroup::CgroupTree> tree_;
-  std::unique_ptr<TenantSet> tenants_;  // after tree_: destroyed first
+  std::unique_ptr<events::KernelEventSource> kernel_events_;  // tenants untrack on destruction
+  std::unique_ptr<TenantSet> tenants_;  // after tree_ and kernel_events_: destroyed first
   bool shutting_down_ = false;
   bool shut_down_ = false;
   std::vector<std::function<void()>> shutdown_waiters_;

@@ -50,6 +50,14 @@ Result<std::unique_ptr<ManagedTenant>> ManagedTenant::create(const TenantContext
     return tenant.error().context(where);
   }
   mt->tenant_ = std::move(*tenant);
+  if (context.events != nullptr) {
+    const auto& view = mt->tenant_->profile();
+    events::TenantTracking tracking{profile.name, mt->tenant_->cgroup().v2_path(),
+                                    mt->tenant_->namespaces().ids(), view.events.all_opens,
+                                    view.events.sensitive_paths};
+    BULKHEAD_TRY_CTX(context.events->track_tenant(tracking), where);
+    mt->tracked_ = true;
+  }
   for (const auto& w : mt->tenant_->plan().warnings) {
     spdlog::warn("{}: {}", where, w);
   }
@@ -74,6 +82,9 @@ ManagedTenant::~ManagedTenant() {
     context_.loop->remove_fd(net_policy_->deny_events_fd());
     net_policy_.reset();  // detached before the cgroup goes
   }
+  if (tracked_) {
+    context_.events->untrack_tenant(profile_.name);
+  }
   tenant_.reset();
 }
 
@@ -85,6 +96,11 @@ Result<std::unique_ptr<Supervisor>> ManagedTenant::make_supervisor(
   options.log_keep = context_.log_keep;
   options.stop_grace = context_.stop_grace;
   options.restart_reset_after = context_.restart_reset_after;
+  if (context_.events != nullptr) {
+    options.on_launch = [events = context_.events](const isolation::Workload& w) {
+      events->name_workload(w.cgroup().v2_id(), w.name());
+    };
+  }
   return Supervisor::create(*context_.loop, *tenant_, spec, options);
 }
 
@@ -179,6 +195,9 @@ Result<WorkloadInfo> ManagedTenant::run(const AdhocRun& request, Agent::ExitCall
   auto workload = tenant_->launch(launch);
   if (!workload.ok()) {
     return workload.error();
+  }
+  if (context_.events != nullptr) {
+    context_.events->name_workload((*workload)->cgroup().v2_id(), name);
   }
   auto watched = WatchedWorkload::create(
       *context_.loop, std::move(*workload),

@@ -22,6 +22,7 @@
 #include "daemon/timer_set.h"
 #include "daemon/watched_workload.h"
 #include "events/event.h"
+#include "events/kernel_source.h"
 #include "isolation/tenant.h"
 #include "net/policy_compiler.h"
 #include "net/tenant_policy.h"
@@ -43,6 +44,9 @@ struct TenantContext {
   std::string net_pin_root = net::kDefaultPinRoot;
   net::PolicyContext net_context;
   events::EventHandler on_net_event;
+  // The kernel event stream, when the agent runs one: tenants are tracked from
+  // creation to destruction and every workload launch is named in it.
+  events::KernelEventSource* events = nullptr;
 };
 
 class ManagedTenant {
@@ -114,6 +118,7 @@ class ManagedTenant {
   config::Profile profile_;
   std::unique_ptr<isolation::Tenant> tenant_;
   std::unique_ptr<net::TenantNetPolicy> net_policy_;  // attached before any workload starts
+  bool tracked_ = false;  // by context_.events
   std::map<std::string, std::unique_ptr<Supervisor>> supervisors_;
   std::set<std::string> retiring_;  // removed from the profile, stopping
   std::map<std::string, Adhoc> adhoc_;

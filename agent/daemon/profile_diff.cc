@@ -187,9 +187,9 @@ WorkloadChanges diff_workloads(const std::vector<WorkloadSpec>& running,
 
 ProfileDiff diff_profiles(const Profile& running, const Profile& wanted) {
   const auto& [file1, name1, ids1, hostname1, ns1, fs1, process1, landlock1, seccomp1, limits1,
-               network1, workloads1] = running;
+               network1, workloads1, events1] = running;
   const auto& [file2, name2, ids2, hostname2, ns2, fs2, process2, landlock2, seccomp2, limits2,
-               network2, workloads2] = wanted;
+               network2, workloads2, events2] = wanted;
   // The file is a label; the name is the key the caller matched on.
   (void)file1, (void)file2, (void)name1, (void)name2;
   ProfileDiff d;
@@ -209,6 +209,8 @@ ProfileDiff diff_profiles(const Profile& running, const Profile& wanted) {
   // contents of the tenant's eBPF policy: swapped in place, atomically.
   check(network1.mode == network2.mode, "network.mode");
   d.network_policy = network1.mode == network2.mode && !(network1 == network2);
+  // The event filter is set when the tenant is tracked, at creation.
+  check(events1 == events2, "events");
   d.limits = !eq(limits1, limits2);
   d.workloads = diff_workloads(workloads1, workloads2);
   return d;

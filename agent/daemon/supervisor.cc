@@ -93,6 +93,9 @@ void Supervisor::launch() {
                           : Result<std::unique_ptr<isolation::Workload>>(
                                 errno_error("open /dev/null for workload " + spec_.name));
   if (launched.ok()) {
+    if (options_.on_launch) {
+      options_.on_launch(**launched);
+    }
     auto watched = WatchedWorkload::create(loop_, std::move(*launched),
                                            [this](const isolation::ExitStatus& s) { on_exit(s); });
     if (watched.ok()) {

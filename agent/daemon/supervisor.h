@@ -34,6 +34,9 @@ struct SupervisorOptions {
   int log_keep = 0;
   std::chrono::milliseconds stop_grace{10000};
   std::chrono::milliseconds restart_reset_after{60000};
+  // Called after each successful launch, before the workload runs on the loop
+  // (the kernel event stream names the workload's cgroup here).
+  std::function<void(const isolation::Workload&)> on_launch;
 };
 
 class Supervisor {

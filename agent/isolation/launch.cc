@@ -94,7 +94,11 @@ int arrange_fds(const Stage1Context& c) noexcept {
   report = kReportFd;
   // Tenant root: host uid ids.base. Capabilities inside the tenant's user
   // namespace are kept (the change is not from that namespace's root).
-  if (::setgroups(0, nullptr) != 0 || ::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) {
+  // Raw syscalls, not glibc's wrappers: this process was made by a raw clone3,
+  // so glibc still lists the agent's other threads (event sink workers) and its
+  // set*id wrappers would signal them and wait for answers that never come.
+  if (::syscall(SYS_setgroups, 0, nullptr) != 0 || ::syscall(SYS_setresgid, 0, 0, 0) != 0 ||
+      ::syscall(SYS_setresuid, 0, 0, 0) != 0) {
     report_and_exit(report, LaunchStep::kTenantRoot, errno);
   }
   int flags = CLONE_NEWPID | (c.plan->new_cgroup_namespace ? CLONE_NEWCGROUP : 0);

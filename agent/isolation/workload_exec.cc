@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -34,9 +35,11 @@ void exec_workload(const SandboxPlan& plan, const ExecSpec& spec, int report_fd)
 
   // Keep the permitted set across the uid change so kept capabilities can be
   // re-raised (as ambient) for a non-root workload user; the rest is dropped below.
-  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 || ::setgroups(0, nullptr) != 0 ||
-      ::setresgid(spec.gid(), spec.gid(), spec.gid()) != 0 ||
-      ::setresuid(spec.uid(), spec.uid(), spec.uid()) != 0) {
+  // Raw syscalls (see run_stage1 in launch.cc): glibc's wrappers would wait
+  // for threads of the agent this process does not have.
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 || ::syscall(SYS_setgroups, 0, nullptr) != 0 ||
+      ::syscall(SYS_setresgid, spec.gid(), spec.gid(), spec.gid()) != 0 ||
+      ::syscall(SYS_setresuid, spec.uid(), spec.uid(), spec.uid()) != 0) {
     report_and_exit(report_fd, LaunchStep::kCredentials, errno);
   }
   if (int rc = apply_rlimits(plan.rlimits); rc < 0) {

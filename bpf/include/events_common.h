@@ -1,0 +1,162 @@
+/* Maps, the tenant filter, record headers and drop accounting shared by the
+ * programs of bpf/events.bpf.c. Include after vmlinux.h and the libbpf headers. */
+#ifndef BULKHEAD_BPF_EVENTS_COMMON_H
+#define BULKHEAD_BPF_EVENTS_COMMON_H
+
+#include "events.h"
+
+/* Host-wide mode: processes outside tenant cgroups produce events too. */
+const volatile bool host_wide = false;
+
+/* cgroup2 level of the tenant cgroups (<root>/<tree>/<tenant> is level 2),
+ * written by the loader before it tracks the first tenant. 0 matches nothing:
+ * level 0 is the root cgroup, which is never tracked. */
+__u32 tenant_level = 0;
+
+/* How many tracked tenants want read-only opens too (all_opens or sensitive
+ * paths), kept by the loader. While it is 0 a read-only open is dismissed on
+ * its flags alone, before the cgroup filter: opens are the most frequent
+ * watched call, and most are reads. */
+__u32 read_opens_wanted = 0;
+
+/* Tenant cgroup2 id -> its slot and options. Keyed by the tenant, not the
+ * workload: the tenant's cgroup exists before a workload starts, so the
+ * workload's first instructions are already covered (a workload's cgroup is
+ * created and entered inside the launch, before the agent could insert it). */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, BH_MAX_TENANTS);
+  __type(key, __u64);
+  __type(value, struct bh_tenant);
+} tenants SEC(".maps");
+
+/* Workload cgroups in which tenant code has started (a first exec). Before it,
+ * only the agent's own sandbox set-up runs there (setns, mounts, setresuid of
+ * the launch), which is not the tenant's doing and is not reported. LRU so
+ * ids of removed cgroups the agent did not delete can never fill it. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, BH_MAX_ARMED);
+  __type(key, __u64);
+  __type(value, __u8);
+} armed SEC(".maps");
+
+/* Path prefixes a tenant's profile marks sensitive (see bh_sensitive_key). */
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(max_entries, BH_MAX_SENSITIVE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, struct bh_sensitive_key);
+  __type(value, __u8);
+} sensitive_paths SEC(".maps");
+
+/* Scratch for building an LPM key (too big for the 512-byte stack). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct bh_sensitive_key);
+} lpm_scratch SEC(".maps");
+
+/* The loader may shrink or grow it before load (bpf_map__set_max_entries). */
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, BH_DEFAULT_RING_BYTES);
+} events SEC(".maps");
+
+/* Records the ring buffer had no room for, per CPU and per event type. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, BH_DROP_SLOTS);
+  __type(key, __u32);
+  __type(value, __u64);
+} drops SEC(".maps");
+
+/* Who the current task is, as far as the filter is concerned. */
+struct bh_who {
+  __u64 workload;
+  __u32 slot;
+  __u32 flags;
+};
+
+/* The cgroup filter every program runs before anything else costs a reader:
+ * one helper call and one hash lookup for a host process. `arm` (exec only)
+ * marks the workload as running tenant code. */
+static __always_inline bool bh_admit(struct bh_who* who, bool arm) {
+  __u64 tenant_cg = bpf_get_current_ancestor_cgroup_id(tenant_level);
+  struct bh_tenant* t = bpf_map_lookup_elem(&tenants, &tenant_cg);
+  if (!t) {
+    who->workload = 0;
+    who->slot = 0;
+    who->flags = 0;
+    return host_wide;
+  }
+  who->slot = t->slot;
+  who->flags = t->flags;
+  who->workload = bpf_get_current_ancestor_cgroup_id(tenant_level + 1);
+  if (arm) {
+    __u8 one = 1;
+    bpf_map_update_elem(&armed, &who->workload, &one, BPF_NOEXIST);
+    return true;
+  }
+  return bpf_map_lookup_elem(&armed, &who->workload) != NULL;
+}
+
+/* Reserves a record or counts it as dropped; never silent. */
+static __always_inline void* bh_reserve(__u64 size, __u32 type) {
+  void* rec = bpf_ringbuf_reserve(&events, size, 0);
+  if (!rec) {
+    __u32 key = type < BH_DROP_SLOTS ? type : BH_DROP_SLOTS - 1;
+    __u64* count = bpf_map_lookup_elem(&drops, &key);
+    if (count) {
+      __sync_fetch_and_add(count, 1);
+    }
+  }
+  return rec;
+}
+
+static __always_inline void bh_fill_header(struct bh_event_header* h, const struct bh_who* who,
+                                           __u16 kind, __u16 type) {
+  struct task_struct* task = (struct task_struct*)bpf_get_current_task();
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  const struct cred* cred = BPF_CORE_READ(task, cred);
+  h->boot_ns = bpf_ktime_get_boot_ns();
+  h->workload_cgroup = who->workload;
+  h->tenant_slot = who->slot;
+  h->kind = kind;
+  h->type = type;
+  h->pid = pid_tgid >> 32;
+  h->tid = (__u32)pid_tgid;
+  h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+  h->uid = BPF_CORE_READ(cred, uid.val);
+  h->gid = BPF_CORE_READ(cred, gid.val);
+  h->euid = BPF_CORE_READ(cred, euid.val);
+  h->egid = BPF_CORE_READ(cred, egid.val);
+  bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* The struct file behind `fd` of the current task, or NULL. */
+static __always_inline struct file* bh_fd_file(__u64 fd) {
+  struct task_struct* task = (struct task_struct*)bpf_get_current_task();
+  struct fdtable* fdt = BPF_CORE_READ(task, files, fdt);
+  unsigned int max = BPF_CORE_READ(fdt, max_fds);
+  if (fd >= max) {
+    return NULL;
+  }
+  struct file** fds = BPF_CORE_READ(fdt, fd);
+  struct file* file = NULL;
+  bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+  return file;
+}
+
+/* The last component of the file behind `fd` ("memfd:x", "module.ko"). */
+static __always_inline void bh_fd_name(__u64 fd, char* out) {
+  struct file* file = bh_fd_file(fd);
+  if (!file) {
+    return;
+  }
+  const unsigned char* name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+  bpf_probe_read_kernel_str(out, BH_PATH_MAX, name);
+}
+
+#endif
