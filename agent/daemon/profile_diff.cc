@@ -147,6 +147,24 @@ bool eq(const WorkloadSpec& a, const WorkloadSpec& b) {
          a.restart_backoff_ms == b.restart_backoff_ms;
 }
 
+// The mode decides the tenant's namespaces and links, and the socket families
+// are compiled into its seccomp filter, so both need the tenant recreated. The
+// allow rules live in eBPF maps that could be updated in place, but until that
+// path exists a rule change also recreates the tenant rather than being ignored.
+void diff_network(const NetworkSpec& a, const NetworkSpec& b, std::vector<std::string>& recreate) {
+  const auto& [mode1, egress1, ingress1, families1, raw1] = a;
+  const auto& [mode2, egress2, ingress2, families2, raw2] = b;
+  if (mode1 != mode2) {
+    recreate.emplace_back("network.mode");
+  }
+  if (egress1 != egress2 || ingress1 != ingress2) {
+    recreate.emplace_back("network rules");
+  }
+  if (families1 != families2 || raw1 != raw2) {
+    recreate.emplace_back("network.socket_families");
+  }
+}
+
 std::string join(const std::vector<std::string>& v, const char* prefix) {
   std::string out;
   for (const auto& s : v) {
@@ -187,9 +205,9 @@ WorkloadChanges diff_workloads(const std::vector<WorkloadSpec>& running,
 
 ProfileDiff diff_profiles(const Profile& running, const Profile& wanted) {
   const auto& [file1, name1, ids1, hostname1, ns1, fs1, process1, landlock1, seccomp1, limits1,
-               workloads1] = running;
+               network1, workloads1] = running;
   const auto& [file2, name2, ids2, hostname2, ns2, fs2, process2, landlock2, seccomp2, limits2,
-               workloads2] = wanted;
+               network2, workloads2] = wanted;
   // The file is a label; the name is the key the caller matched on.
   (void)file1, (void)file2, (void)name1, (void)name2;
   ProfileDiff d;
@@ -205,6 +223,7 @@ ProfileDiff diff_profiles(const Profile& running, const Profile& wanted) {
   check(eq(process1, process2), "process");
   check(eq(landlock1, landlock2), "landlock");
   check(eq(seccomp1, seccomp2), "seccomp");
+  diff_network(network1, network2, d.recreate);
   d.limits = !eq(limits1, limits2);
   d.workloads = diff_workloads(workloads1, workloads2);
   return d;
