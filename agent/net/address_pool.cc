@@ -152,6 +152,7 @@ Result<std::unique_ptr<AddressPool>> AddressPool::open(const PoolConfig& config,
 
 TenantAddresses AddressPool::addresses_of(uint64_t index) const {
   TenantAddresses t;
+  t.index = index;
   t.ipv4 = with_index(config_.ipv4, index);
   if (config_.ipv6) {
     t.ipv6 = with_index(*config_.ipv6, index);

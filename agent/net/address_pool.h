@@ -45,6 +45,7 @@ PoolConfig default_pool_config();
 Result<PoolConfig> parse_pool_config(const std::string& ipv4, const std::string& ipv6);
 
 struct TenantAddresses {
+  uint64_t index = 0;  // host index in the pool: 1 for the gateway, 2.. for tenants
   InterfaceAddress ipv4;
   std::optional<InterfaceAddress> ipv6;
   bool operator==(const TenantAddresses&) const = default;
