@@ -1,6 +1,7 @@
 #include "isolation/sandbox_plan.h"
 
 #include "isolation/rlimits.h"
+#include "isolation/seccomp_network.h"
 
 namespace bulkhead::isolation {
 
@@ -31,6 +32,12 @@ Result<SandboxPlan> plan_sandbox(const config::Profile& profile, const std::stri
   }
   plan.seccomp = std::move(*seccomp);
   plan.warnings = plan.seccomp.warnings;
+
+  auto sockets = compile_socket_filter(profile.network, profile.seccomp);
+  if (!sockets.ok()) {
+    return sockets.error().context(where);
+  }
+  plan.socket_filter = std::move(*sockets);
 
   auto rlimits = check_rlimits(profile.process.rlimits);
   if (!rlimits.ok()) {
