@@ -204,10 +204,17 @@ std::string format_tenants(const json& result) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : list(result, "tenants")) {
     const json ids = member(t, "ids");
+    const json net = member(t, "network");
+    std::string address = str(net, "ipv4");
+    if (str(net, "ipv6") != "-") {
+      address += "," + str(net, "ipv6");
+    }
     rows.push_back({str(t, "name"), hex(num(ids, "base")) + "+" + std::to_string(num(ids, "count")),
-                    str(t, "workloads_running"), str(t, "cgroup_path"), str(t, "profile_file")});
+                    str(t, "workloads_running"), str(net, "mode"), address, str(t, "cgroup_path"),
+                    str(t, "profile_file")});
   }
-  return render_table({"TENANT", "IDS", "RUNNING", "CGROUP", "PROFILE"}, rows);
+  return render_table({"TENANT", "IDS", "RUNNING", "NETWORK", "ADDRESS", "CGROUP", "PROFILE"},
+                      rows);
 }
 
 std::string format_ps(const json& result, int64_t now_unix_ms) {

@@ -57,7 +57,8 @@ po::options_description shared_options(Settings& s, std::string& stop_grace,
       ("socket", po::value(&s.agent.socket_path)->default_value(d.socket_path),
        "path of the control API socket")  //
       ("state-dir", po::value(&s.agent.state_dir)->default_value(d.state_dir),
-       "agent state: ids.json (uid/gid ranges), rootfs/ (staging), logs/<tenant>/<workload>.log")  //
+       "agent state: ids.json (uid/gid ranges), addresses.json (tenant addresses), rootfs/ "
+       "(staging), logs/<tenant>/<workload>.log")  //
       ("cgroup-name", po::value(&s.agent.cgroup_name)->default_value(d.cgroup_name),
        "name of the agent's cgroup subtree in every hierarchy; one agent per name")  //
       ("log-level", po::value(&s.agent.log_level)->default_value(d.log_level),
@@ -72,7 +73,13 @@ po::options_description shared_options(Settings& s, std::string& stop_grace,
       ("log-keep", po::value(&s.agent.log_keep)->default_value(d.log_keep),
        "rotated log files kept per workload (.1 .. .N)")  //
       ("restart-reset-after", po::value(&restart_reset)->default_value("60s"),
-       "a declared workload that ran this long starts its restart count and backoff over");
+       "a declared workload that ran this long starts its restart count and backoff over")  //
+      ("bridge", po::value(&s.agent.bridge)->default_value(d.bridge),
+       "host bridge of network mode isolated; created if missing, removed if the agent made it")  //
+      ("address-pool", po::value(&s.agent.pool_ipv4)->default_value(d.pool_ipv4),
+       "IPv4 prefix isolated tenants get addresses from (the first address is the bridge's)")  //
+      ("address-pool6", po::value(&s.agent.pool_ipv6)->default_value(d.pool_ipv6),
+       "IPv6 prefix for isolated tenants (same host index as IPv4); empty for IPv4 only");
   return o;
 }
 

@@ -15,6 +15,7 @@
 #include "daemon/tenant_set.h"
 #include "daemon/timer_set.h"
 #include "daemon/version.h"
+#include "net/network_host.h"
 
 namespace bulkhead::daemon {
 namespace {
@@ -43,6 +44,7 @@ Agent::Agent(const AgentOptions& options, EventLoop& loop)
 
 std::string Agent::staging_dir() const { return options_.state_dir + "/rootfs"; }
 std::string Agent::ids_file() const { return options_.state_dir + "/ids.json"; }
+std::string Agent::addresses_file() const { return options_.state_dir + "/addresses.json"; }
 
 Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventLoop& loop) {
   BULKHEAD_TRY_CTX(check_agent_options(options), "agent options");
@@ -76,6 +78,17 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   }
   agent->tree_ = std::move(*tree);
 
+  // Reads the address assignments; the bridge is made with the first isolated tenant.
+  net::NetworkHostConfig net_config;
+  net_config.bridge = options.bridge;
+  net_config.pool = *net::parse_pool_config(options.pool_ipv4, options.pool_ipv6);  // checked
+  net_config.state_file = agent->addresses_file();
+  auto network = net::NetworkHost::open(net_config);
+  if (!network.ok()) {
+    return network.error().context("tenant networking");
+  }
+  agent->network_ = std::move(*network);
+
   TenantContext context;
   context.loop = &loop;
   context.tree = agent->tree_.get();
@@ -85,6 +98,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   context.log_keep = options.log_keep;
   context.stop_grace = options.stop_grace;
   context.restart_reset_after = options.restart_reset_after;
+  context.network = agent->network_.get();
   agent->tenants_ = std::make_unique<TenantSet>(context, host->layout == cgroup::Layout::kUnified);
   // On failure the set and the tree unwind: tenants destroyed, cgroups removed.
   BULKHEAD_TRY(agent->tenants_->create_all(profiles.profiles));
@@ -98,6 +112,7 @@ Agent::~Agent() {
   // Normally shutdown() has emptied everything; otherwise the grace period is
   // waited for here, without the loop.
   tenants_.reset();
+  network_.reset();
   tree_.reset();
 }
 

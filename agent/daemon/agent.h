@@ -21,6 +21,9 @@
 namespace bulkhead::cgroup {
 class CgroupTree;
 }  // namespace bulkhead::cgroup
+namespace bulkhead::net {
+class NetworkHost;
+}  // namespace bulkhead::net
 
 namespace bulkhead::daemon {
 
@@ -39,6 +42,11 @@ struct AgentOptions {
   // A declared workload that ran at least this long was healthy: its count of
   // consecutive restarts (restart.limit) and its backoff start over.
   std::chrono::milliseconds restart_reset_after{60000};
+  // Network mode isolated (docs/network-modes.md): the host bridge and the
+  // address pools; an empty pool_ipv6 gives tenants IPv4 only.
+  std::string bridge = "bh0";
+  std::string pool_ipv4 = "10.200.0.0/16";
+  std::string pool_ipv6 = "fd00:b0b0::/64";
 };
 
 enum class WorkloadKind { kDeclared, kAdhoc };
@@ -68,6 +76,9 @@ struct TenantInfo {
   uint64_t cgroup_id = 0;
   std::string cgroup_path;
   size_t workloads_running = 0;
+  std::string network_mode;  // "none", "isolated", "host"
+  std::string ipv4;          // isolated only: "10.200.0.2"; empty otherwise
+  std::string ipv6;
 };
 
 struct ReloadReport {
@@ -136,6 +147,7 @@ class Agent {
   Agent(const AgentOptions& options, EventLoop& loop);
   [[nodiscard]] std::string staging_dir() const;
   [[nodiscard]] std::string ids_file() const;
+  [[nodiscard]] std::string addresses_file() const;
   void log_startup_report() const;
 
   AgentOptions options_;
@@ -144,7 +156,8 @@ class Agent {
   std::string cgroup_layout_;
   std::string kernel_features_;
   std::unique_ptr<cgroup::CgroupTree> tree_;
-  std::unique_ptr<TenantSet> tenants_;  // after tree_: destroyed first
+  std::unique_ptr<net::NetworkHost> network_;  // the tenants' links hold its bridge
+  std::unique_ptr<TenantSet> tenants_;         // after tree_ and network_: destroyed first
   bool shutting_down_ = false;
   bool shut_down_ = false;
   std::vector<std::function<void()>> shutdown_waiters_;

@@ -40,8 +40,8 @@ Result<std::unique_ptr<ManagedTenant>> ManagedTenant::create(const TenantContext
   const std::string where = "tenant " + profile.name;
   // Logs are the operator's: not readable by tenants (whose ids own nothing here).
   BULKHEAD_TRY_CTX(make_dirs(context.logs_dir + "/" + profile.name, 0750), where + ": log dir");
-  auto tenant = isolation::Tenant::create(profile, *context.tree,
-                                          isolation::TenantOptions{context.staging_dir});
+  auto tenant = isolation::Tenant::create(
+      profile, *context.tree, isolation::TenantOptions{context.staging_dir, context.network});
   if (!tenant.ok()) {
     return tenant.error().context(where);
   }
@@ -100,6 +100,14 @@ TenantInfo ManagedTenant::info() const {
   info.cgroup_id = tenant_->cgroup().v2_id();
   info.cgroup_path = tenant_->cgroup().v2_path();
   info.workloads_running = running();
+  const net::TenantNetwork& net = tenant_->network();
+  info.network_mode = net.mode == config::NetworkMode::kIsolated ? "isolated"
+                      : net.mode == config::NetworkMode::kHost   ? "host"
+                                                                 : "none";
+  if (net.addresses) {
+    info.ipv4 = net.addresses->ipv4.address();
+    info.ipv6 = net.addresses->ipv6 ? net.addresses->ipv6->address() : "";
+  }
   return info;
 }
 

@@ -35,6 +35,7 @@ struct TenantContext {
   int log_keep = 0;
   std::chrono::milliseconds stop_grace{0};
   std::chrono::milliseconds restart_reset_after{0};
+  net::NetworkHost* network = nullptr;  // bridge and address pool for isolated tenants
 };
 
 class ManagedTenant {

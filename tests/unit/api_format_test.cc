@@ -93,11 +93,22 @@ TEST(ApiFormat, TenantsFromTheServersEncoding) {
   t.id_count = 65536;
   t.cgroup_path = "/sys/fs/cgroup/bulkhead/alpha";
   t.workloads_running = 1;
-  std::string out = format_tenants(json{{"tenants", {to_json(t)}}});
+  t.network_mode = "isolated";
+  t.ipv4 = "10.200.0.2";
+  t.ipv6 = "fd00:b0b0::2";
+  daemon::TenantInfo b = t;
+  b.name = "beta";
+  b.network_mode = "none";
+  b.ipv4.clear();
+  b.ipv6.clear();
+  std::string out = format_tenants(json{{"tenants", {to_json(t), to_json(b)}}});
   EXPECT_EQ(out,
-            "TENANT  IDS               RUNNING  CGROUP                         PROFILE\n"
-            "alpha   0x70000000+65536  1        /sys/fs/cgroup/bulkhead/alpha  "
-            "/etc/bulkhead/tenants.d/alpha.yaml\n");
+            "TENANT  IDS               RUNNING  NETWORK   ADDRESS                  CGROUP        "
+            "                 PROFILE\n"
+            "alpha   0x70000000+65536  1        isolated  10.200.0.2,fd00:b0b0::2  "
+            "/sys/fs/cgroup/bulkhead/alpha  /etc/bulkhead/tenants.d/alpha.yaml\n"
+            "beta    0x70000000+65536  1        none      -                        "
+            "/sys/fs/cgroup/bulkhead/alpha  /etc/bulkhead/tenants.d/alpha.yaml\n");
 }
 
 TEST(ApiFormat, ToleratesMissingAndMistypedMembers) {

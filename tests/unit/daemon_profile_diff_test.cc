@@ -112,6 +112,17 @@ TEST(ProfileDiff, EverythingElseRecreates) {
       {"landlock", [](config::Profile& p) { p.landlock.enabled = false; }},
       {"seccomp", [](config::Profile& p) { p.seccomp.deny.push_back("ptrace"); }},
       {"seccomp", [](config::Profile& p) { p.seccomp.action = config::SeccompAction::kKill; }},
+      {"network.mode", [](config::Profile& p) { p.network.mode = config::NetworkMode::kIsolated; }},
+      {"network rules",
+       [](config::Profile& p) {
+         p.network.ingress.push_back({{{8080, 8080}}, {}, config::kProtoTcp});
+       }},
+      {"network rules",
+       [](config::Profile& p) {
+         p.network.egress.push_back({{}, {}, config::kProtoUdp});
+       }},
+      {"network.socket_families", [](config::Profile& p) { p.network.socket_families.pop_back(); }},
+      {"network.socket_families", [](config::Profile& p) { p.network.raw_sockets = true; }},
   };
   for (const auto& c : cases) {
     auto b = a;
