@@ -123,7 +123,7 @@ TEST_F(NetIsolated, TenantsCannotReachEachOtherAtLayerTwo) {
   ASSERT_EQ(run_in_netns(a_ns->get(), {"ip", "neigh", "replace", "10.233.0.3", "lladdr", b_mac,
                                        "dev", "eth0", "nud", "permanent"}),
             0);
-  EXPECT_FALSE(udp_reaches(a_ns->get(), b_ns->get(), "10.233.0.3", 40012, 300));
+  EXPECT_FALSE(udp_reaches(a_ns->get(), b_ns->get(), "10.233.0.3", 40012, 500));
 
   // ...and only because the ports are isolated: without that, the same frames pass.
   for (const char* port : {"v2", "v3"}) {

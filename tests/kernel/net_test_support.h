@@ -37,10 +37,10 @@ std::vector<std::string> link_names(int netns_fd);
 // Whether `name` has `address` (e.g. "10.233.0.2") and is up.
 bool has_address_and_up(int netns_fd, const std::string& name, const std::string& address);
 
-// Binds a UDP socket to address:port in `to_ns`, sends one datagram from
-// `from_ns` (to address:port, with the routes of `from_ns`) and returns whether
-// it arrived within `timeout_ms`.
+// Binds a UDP socket to address:port in `to_ns`, sends datagrams from a socket
+// made in `from_ns` (so with its routes) every 100 ms and returns whether one
+// arrived within `timeout_ms`.
 bool udp_reaches(int from_ns, int to_ns, const std::string& address, uint16_t port,
-                 int timeout_ms = 500);
+                 int timeout_ms = 2000);
 
 }  // namespace bulkhead::testing
