@@ -3,8 +3,12 @@
 // isolated gets eth0 with its pool address and a default route, and socket
 // families outside the profile's list fail with the seccomp action.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -69,6 +73,38 @@ TEST_F(NetModes, HostSeesTheHostsInterfaces) {
   auto seen = interfaces(r.out);
   EXPECT_GT(seen.size(), 1u) << r.out;
   EXPECT_EQ(seen, interfaces(own.str())) << r.out;
+}
+
+TEST_F(NetModes, HostModeCannotReachTheHostsAbstractUnixSockets) {
+  // A listening abstract socket of the "host" (this test process).
+  const std::string name = "bulkhead-test-" + std::to_string(::getpid());
+  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::memcpy(sa.sun_path + 1, name.data(), name.size());
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&sa), len), 0);
+  ASSERT_EQ(::listen(listener.get(), 4), 0);
+  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(::connect(probe.get(), reinterpret_cast<sockaddr*>(&sa), len), 0);  // it is reachable
+
+  const std::string script =
+      "import socket\n"
+      "s = socket.socket(socket.AF_UNIX)\n"
+      "try:\n"
+      "    s.connect('\\0" +
+      name +
+      "')\n"
+      "    print('connected')\n"
+      "except OSError as e:\n"
+      "    print('errno', e.errno)\n";
+  auto host = host_->make_tenant(host_->profile_yaml("net-host-unix", "network: {mode: host}\n"));
+  ASSERT_TRUE(host.ok()) << host.error().to_string();
+  EXPECT_EQ(run(**host, {"/usr/bin/python3", "-c", script}).out, "errno 1\n");  // EPERM: scoped
+  // In its own network namespace the name does not exist at all.
+  auto none = host_->make_tenant(host_->profile_yaml("net-none-unix", ""));
+  ASSERT_TRUE(none.ok()) << none.error().to_string();
+  EXPECT_EQ(run(**none, {"/usr/bin/python3", "-c", script}).out, "errno 111\n");  // ECONNREFUSED
 }
 
 TEST_F(NetModes, IsolatedGetsItsAddressAndRouteBeforeTheWorkloadRuns) {
