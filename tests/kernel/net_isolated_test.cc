@@ -89,6 +89,8 @@ TEST_F(NetIsolated, TenantGetsAddressRouteAndLink) {
   // Real packets: tenant -> gateway, and gateway -> tenant.
   EXPECT_TRUE(udp_reaches(a_ns->get(), host_.get(), "10.233.0.1", 40001));
   EXPECT_TRUE(udp_reaches(host_.get(), a_ns->get(), "10.233.0.2", 40002));
+  EXPECT_TRUE(udp_reaches(a_ns->get(), host_.get(), "fd00:b0b0:233::1", 40003));
+  EXPECT_TRUE(udp_reaches(host_.get(), a_ns->get(), "fd00:b0b0:233::2", 40004));
   // A default route exists: an address beyond the pool is routable (connect on
   // UDP only looks the route up; no packet leaves).
   bool routable = false;

@@ -165,17 +165,35 @@ bool has_address_and_up(int netns_fd, const std::string& name, const std::string
 
 bool udp_reaches(int from_ns, int to_ns, const std::string& address, uint16_t port,
                  int timeout_ms) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  const int family = address.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  if (family == AF_INET) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    len = sizeof(sockaddr_in);
+    if (::inet_pton(AF_INET, address.c_str(), &sin->sin_addr) != 1) {
+      len = 0;
+    }
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(port);
+    len = sizeof(sockaddr_in6);
+    if (::inet_pton(AF_INET6, address.c_str(), &sin6->sin6_addr) != 1) {
+      len = 0;
+    }
+  }
+  if (len == 0) {
     ADD_FAILURE() << "bad address " << address;
     return false;
   }
+  auto* sa = reinterpret_cast<sockaddr*>(&ss);
   UniqueFd receiver;
   in_netns(to_ns, [&] {
-    receiver = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!receiver || ::bind(receiver.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    receiver = UniqueFd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!receiver || ::bind(receiver.get(), sa, len) != 0) {
       ADD_FAILURE() << "bind " << address << ": " << std::strerror(errno);
       receiver.reset();
     }
@@ -184,13 +202,13 @@ bool udp_reaches(int from_ns, int to_ns, const std::string& address, uint16_t po
     return false;
   }
   UniqueFd sender;
-  in_netns(from_ns, [&] { sender = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)); });
+  in_netns(from_ns, [&] { sender = UniqueFd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0)); });
   // One datagram per round, so a first one lost while neighbours are resolved
   // on a loaded machine does not fail the test; bounded by timeout_ms.
   constexpr int kRoundMs = 100;
   for (int waited = 0; waited < timeout_ms; waited += kRoundMs) {
     const char msg[] = "bulkhead";
-    (void)::sendto(sender.get(), msg, sizeof(msg), 0, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+    (void)::sendto(sender.get(), msg, sizeof(msg), 0, sa, len);
     pollfd p{receiver.get(), POLLIN, 0};
     if (::poll(&p, 1, kRoundMs) == 1) {
       return true;
