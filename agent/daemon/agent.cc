@@ -137,10 +137,15 @@ void Agent::log_startup_report() const {
         v1 += (v1.empty() ? "" : ", ") + p;
       }
     }
-    spdlog::info("tenant {} ({}): host ids {}..{} ({}), cgroup {}{}{}, {} declared workload(s)",
+    std::string net = "network " + t.network_mode;
+    for (const std::string* a : {&t.ipv4, &t.ipv6}) {
+      net += a->empty() ? "" : " " + *a;
+    }
+    spdlog::info("tenant {} ({}): host ids {}..{} ({}), cgroup {}{}{}, {}, {} declared workload(s)",
                  t.name, t.profile_file, t.id_base,
                  static_cast<uint64_t>(t.id_base) + t.id_count - 1, t.id_count, t.cgroup_path,
-                 v1.empty() ? "" : ", v1 ", v1, mt != nullptr ? mt->profile().workloads.size() : 0);
+                 v1.empty() ? "" : ", v1 ", v1, net,
+                 mt != nullptr ? mt->profile().workloads.size() : 0);
   }
 }
 
