@@ -14,6 +14,7 @@
 #include "config/id_allocator.h"
 #include "config/profile_loader.h"
 #include "isolation/tenant.h"
+#include "net/network_host.h"
 
 namespace po = boost::program_options;
 using namespace bulkhead;  // NOLINT(google-build-using-namespace): a main
@@ -33,6 +34,9 @@ int main(int argc, char** argv) {
   std::string cgroup_name;
   std::string name;
   std::string log_level;
+  net::NetworkHostConfig net_config;
+  std::string pool_ipv4;
+  std::string pool_ipv6;
   int repeat = 1;
   std::vector<std::string> command;
 
@@ -48,6 +52,12 @@ int main(int argc, char** argv) {
       ("repeat", po::value(&repeat)->default_value(1),
        "run the command N times in the same tenant (benchmarks)")  //
       ("check", "validate the profile and exit")                   //
+      ("bridge", po::value(&net_config.bridge)->default_value("bh0"),
+       "host bridge for network mode isolated")  //
+      ("address-pool", po::value(&pool_ipv4)->default_value("10.200.0.0/16"),
+       "IPv4 prefix for network mode isolated")  //
+      ("address-pool6", po::value(&pool_ipv6)->default_value("fd00:b0b0::/64"),
+       "IPv6 prefix for network mode isolated (empty: IPv4 only)")  //
       ("log-level", po::value(&log_level)->default_value("warn"), "trace|debug|info|warn|error");
   po::options_description hidden;
   hidden.add_options()("command", po::value(&command));
@@ -114,8 +124,23 @@ int main(int argc, char** argv) {
   if (!tree.ok()) {
     return fail(tree.error().to_string());
   }
-  auto tenant = isolation::Tenant::create(profiles[0], **tree,
-                                          isolation::TenantOptions{state_dir + "/rootfs"});
+  // Only an isolated tenant needs the bridge and an address.
+  std::unique_ptr<net::NetworkHost> network;
+  if (profiles[0].network.mode == config::NetworkMode::kIsolated) {
+    auto pool = net::parse_pool_config(pool_ipv4, pool_ipv6);
+    if (!pool.ok()) {
+      return fail(pool.error().context("address pool").to_string());
+    }
+    net_config.pool = *pool;
+    net_config.state_file = state_dir + "/addresses.json";
+    auto opened = net::NetworkHost::open(net_config);
+    if (!opened.ok()) {
+      return fail(opened.error().to_string());
+    }
+    network = std::move(*opened);
+  }
+  auto tenant = isolation::Tenant::create(
+      profiles[0], **tree, isolation::TenantOptions{state_dir + "/rootfs", network.get()});
   if (!tenant.ok()) {
     return fail(tenant.error().to_string());
   }
