@@ -68,8 +68,8 @@ Result<std::unique_ptr<Tenant>> Tenant::create(const config::Profile& profile,
   tenant->namespaces_ = std::move(*ns);
   // Before any workload exists: a workload never sees a half-built network.
   if (options.network != nullptr) {
-    auto net = options.network->attach(profile.name, profile.network.mode,
-                                       tenant->namespaces_->net_fd());
+    auto net =
+        options.network->attach(profile.name, profile.network.mode, tenant->namespaces_->net_fd());
     if (!net.ok()) {
       return net.error().context("tenant " + profile.name + ": network");
     }
