@@ -4,11 +4,15 @@
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sched.h>
 #include <sys/socket.h>
 
+#include <cstring>
+#include <optional>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -84,14 +88,18 @@ Result<NetlinkSocket> NetlinkSocket::open_in(int netns_fd) {
   // the namespace it was created in: a helper thread keeps the agent's own
   // threads in the host namespace whatever happens.
   std::optional<Result<NetlinkSocket>> out;
-  std::thread helper([&] {
-    if (::setns(netns_fd, CLONE_NEWNET) != 0) {
-      out.emplace(errno_error("entering the tenant's network namespace"));
-      return;
-    }
-    out.emplace(open());
-  });
-  helper.join();
+  try {
+    std::thread helper([&] {
+      if (::setns(netns_fd, CLONE_NEWNET) != 0) {
+        out.emplace(errno_error("entering the tenant's network namespace"));
+        return;
+      }
+      out.emplace(open());
+    });
+    helper.join();
+  } catch (const std::system_error& e) {
+    return Error{e.code().value(), "starting a thread to enter the tenant's network namespace"};
+  }
   return std::move(*out);
 }
 
@@ -245,14 +253,76 @@ Status set_master(NetlinkSocket& nl, int index, int master_index) {
   return nl.request(nlh, "attaching link " + std::to_string(index) + " to the bridge");
 }
 
-Status set_port_isolated(NetlinkSocket& nl, int index) {
+Result<MacAddress> link_mac(NetlinkSocket& nl, int index) {
+  std::vector<char> buf;
+  nlmsghdr* nlh = start(buf, nl, RTM_GETLINK, 0);
+  put_ifinfo(nlh, AF_UNSPEC, index);
+  std::optional<MacAddress> mac;
+  BULKHEAD_TRY(nl.request(nlh, "reading the address of link " + std::to_string(index),
+                          [&](const nlmsghdr* reply) {
+                            if (reply->nlmsg_type != RTM_NEWLINK) {
+                              return;
+                            }
+                            LinkAttrs attrs;
+                            mnl_attr_parse(reply, sizeof(ifinfomsg), link_attr_callback, &attrs);
+                            const nlattr* a = attrs.attr[IFLA_ADDRESS];
+                            if (a != nullptr && mnl_attr_get_payload_len(a) == 6) {
+                              MacAddress m{};
+                              std::memcpy(m.data(), mnl_attr_get_payload(a), m.size());
+                              mac = m;
+                            }
+                          }));
+  if (!mac) {
+    return make_error("link " + std::to_string(index) + " has no Ethernet address");
+  }
+  return *mac;
+}
+
+Status lock_down_port(NetlinkSocket& nl, int index) {
   std::vector<char> buf;
   nlmsghdr* nlh = start(buf, nl, RTM_SETLINK, 0);
   put_ifinfo(nlh, AF_BRIDGE, index);
   nlattr* prot = mnl_attr_nest_start(nlh, IFLA_PROTINFO);
   mnl_attr_put_u8(nlh, IFLA_BRPORT_ISOLATED, 1);
+  mnl_attr_put_u8(nlh, IFLA_BRPORT_LEARNING, 0);
+  mnl_attr_put_u8(nlh, IFLA_BRPORT_UNICAST_FLOOD, 0);
   mnl_attr_nest_end(nlh, prot);
-  return nl.request(nlh, "isolating bridge port " + std::to_string(index));
+  return nl.request(nlh, "locking down bridge port " + std::to_string(index));
+}
+
+Status add_static_fdb(NetlinkSocket& nl, int port_index, const MacAddress& mac) {
+  std::vector<char> buf;
+  nlmsghdr* nlh = start(buf, nl, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE);
+  auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
+  ndm->ndm_family = AF_BRIDGE;
+  ndm->ndm_ifindex = port_index;
+  ndm->ndm_state = NUD_NOARP;  // "static" in bridge(8)
+  ndm->ndm_flags = NTF_MASTER;
+  mnl_attr_put(nlh, NDA_LLADDR, mac.size(), mac.data());
+  return nl.request(nlh, "adding a static FDB entry on port " + std::to_string(port_index));
+}
+
+Status add_permanent_neighbor(NetlinkSocket& nl, int index, const InterfaceAddress& addr,
+                              const MacAddress& mac) {
+  std::vector<char> buf;
+  nlmsghdr* nlh = start(buf, nl, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE);
+  auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
+  ndm->ndm_family = static_cast<uint8_t>(addr.family);
+  ndm->ndm_ifindex = index;
+  ndm->ndm_state = NUD_PERMANENT;
+  mnl_attr_put(nlh, NDA_DST, addr.family == AF_INET ? 4 : 16, addr.addr.data());
+  mnl_attr_put(nlh, NDA_LLADDR, mac.size(), mac.data());
+  return nl.request(nlh, "adding a permanent neighbour entry for " + addr.address());
+}
+
+Status delete_neighbor(NetlinkSocket& nl, int index, const InterfaceAddress& addr) {
+  std::vector<char> buf;
+  nlmsghdr* nlh = start(buf, nl, RTM_DELNEIGH, 0);
+  auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
+  ndm->ndm_family = static_cast<uint8_t>(addr.family);
+  ndm->ndm_ifindex = index;
+  mnl_attr_put(nlh, NDA_DST, addr.family == AF_INET ? 4 : 16, addr.addr.data());
+  return nl.request(nlh, "deleting the neighbour entry for " + addr.address());
 }
 
 Status add_address(NetlinkSocket& nl, int index, const InterfaceAddress& addr, uint8_t prefix_len) {

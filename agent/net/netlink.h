@@ -56,8 +56,19 @@ Status create_veth(NetlinkSocket& nl, const std::string& host_name, const std::s
 Status delete_link(NetlinkSocket& nl, const std::string& name);
 Status set_link_up(NetlinkSocket& nl, int index);
 Status set_master(NetlinkSocket& nl, int index, int master_index);
-// Bridge port flag "isolated": frames between two isolated ports are dropped.
-Status set_port_isolated(NetlinkSocket& nl, int index);
+using MacAddress = std::array<uint8_t, 6>;
+// The link's hardware address.
+Result<MacAddress> link_mac(NetlinkSocket& nl, int index);
+// Locks a bridge port down: "isolated" (frames between two isolated ports are
+// dropped), no MAC learning and no flooding of unknown unicast to it, so only
+// the static FDB entry added for the tenant's MAC steers frames to the port.
+Status lock_down_port(NetlinkSocket& nl, int index);
+// `bridge fdb add <mac> dev <port> master static`.
+Status add_static_fdb(NetlinkSocket& nl, int port_index, const MacAddress& mac);
+// A permanent neighbour entry (ARP or NDP can never change it) on `index`.
+Status add_permanent_neighbor(NetlinkSocket& nl, int index, const InterfaceAddress& addr,
+                              const MacAddress& mac);
+Status delete_neighbor(NetlinkSocket& nl, int index, const InterfaceAddress& addr);
 // `addr` with an explicit prefix length (the tenant side uses /32 and /128).
 Status add_address(NetlinkSocket& nl, int index, const InterfaceAddress& addr, uint8_t prefix_len);
 // A route to `dst/dst_len` (dst_len 0 = default) via `gateway` (family 0 = none,

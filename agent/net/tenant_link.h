@@ -4,6 +4,12 @@
 // network namespace as eth0, with the tenant's addresses (/32 and /128) and a
 // default route through the bridge's address.
 //
+// On the host side the port is locked down (isolated, no MAC learning, no
+// unknown-unicast flooding) with a static FDB entry for the tenant's MAC, and
+// the tenant's addresses get permanent neighbour entries on the bridge, so a
+// tenant cannot take over another tenant's address or MAC at layer 2 even
+// with CAP_NET_ADMIN or CAP_NET_RAW inside its namespace.
+//
 // Single-host-prefix addresses make every packet, even one to another tenant
 // of the same pool, go to the gateway: with the bridge ports isolated, layer 2
 // offers no path between tenants, so all their traffic crosses the host's

@@ -2,12 +2,18 @@
 // pairs, addresses and routes, with real packets between test-made namespaces.
 // A "host" namespace per test stands in for the machine, and the pool is the
 // test-only 10.233.0.0/24, so nothing here touches the machine's own network.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -196,6 +202,78 @@ TEST_F(NetIsolated, AStaleHostEndFromACrashedAgentIsReplaced) {
   auto links = link_names(host_.get());
   EXPECT_FALSE(contains(links, "stale-peer"));
   EXPECT_TRUE(udp_reaches(a_ns->get(), host_.get(), "10.233.0.1", 40031));
+}
+
+// Sends, from `ns`, a gratuitous ARP reply on eth0 claiming `ip` for `mac`
+// (what a tenant with CAP_NET_RAW could do to take over another's address).
+void send_gratuitous_arp(int ns, const std::string& mac_text, const std::string& ip) {
+  in_netns(ns, [&] {
+    UniqueFd s(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP)));
+    ASSERT_TRUE(s) << std::strerror(errno);
+    unsigned mac[6];
+    ASSERT_EQ(std::sscanf(mac_text.c_str(), "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2], &mac[3],
+                          &mac[4], &mac[5]),
+              6);
+    in_addr addr{};
+    ASSERT_EQ(::inet_pton(AF_INET, ip.c_str(), &addr), 1);
+    unsigned char frame[42] = {};
+    std::memset(frame, 0xff, 6);  // broadcast
+    for (int i = 0; i < 6; ++i) {
+      frame[6 + i] = static_cast<unsigned char>(mac[i]);   // Ethernet source
+      frame[22 + i] = static_cast<unsigned char>(mac[i]);  // ARP sender MAC
+    }
+    frame[12] = 0x08;
+    frame[13] = 0x06;                                         // ARP
+    const unsigned char header[] = {0, 1, 8, 0, 6, 4, 0, 2};  // Ethernet/IPv4, reply
+    std::memcpy(frame + 14, header, sizeof(header));
+    std::memcpy(frame + 28, &addr, 4);  // sender IP
+    std::memset(frame + 32, 0xff, 6);   // target MAC
+    std::memcpy(frame + 38, &addr, 4);  // target IP
+    sockaddr_ll ll{};
+    ll.sll_family = AF_PACKET;
+    ll.sll_protocol = htons(ETH_P_ARP);
+    ll.sll_ifindex = static_cast<int>(::if_nametoindex("eth0"));
+    ll.sll_halen = 6;
+    std::memset(ll.sll_addr, 0xff, 6);
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(
+          ::sendto(s.get(), frame, sizeof(frame), 0, reinterpret_cast<sockaddr*>(&ll), sizeof(ll)),
+          static_cast<ssize_t>(sizeof(frame)))
+          << std::strerror(errno);
+    }
+  });
+}
+
+TEST_F(NetIsolated, ATenantCannotTakeOverAnotherTenantsAddress) {
+  auto a_ns = new_netns();
+  auto b_ns = new_netns();
+  ASSERT_TRUE(a_ns.ok() && b_ns.ok());
+  auto a = attach("alpha", a_ns->get());
+  auto b = attach("beta", b_ns->get());
+  ASSERT_TRUE(a && b);
+  const std::string a_mac = mac_address(a_ns->get(), "eth0");
+  const std::string b_mac = mac_address(b_ns->get(), "eth0");
+  ASSERT_EQ(a_mac.size(), 17u);
+  // The host side pins alpha's address to alpha's MAC, and the port to that MAC.
+  std::string neigh = output_in_netns(host_.get(), {"ip", "neigh", "show", "10.233.0.2"});
+  EXPECT_NE(neigh.find(a_mac), std::string::npos) << neigh;
+  EXPECT_NE(neigh.find("PERMANENT"), std::string::npos) << neigh;
+  std::string fdb =
+      output_in_netns(host_.get(), {"bridge", "fdb", "show", "dev", config_.bridge + "v2"});
+  EXPECT_NE(fdb.find(a_mac + " master " + config_.bridge + " static"), std::string::npos) << fdb;
+  std::string port =
+      output_in_netns(host_.get(), {"ip", "-d", "link", "show", "dev", config_.bridge + "v3"});
+  EXPECT_NE(port.find("learning off"), std::string::npos) << port;
+  EXPECT_NE(port.find("flood off"), std::string::npos) << port;
+
+  // beta claims alpha's address in ARP, takes it on its eth0 and listens there:
+  // the host still sends alpha's traffic to alpha.
+  send_gratuitous_arp(b_ns->get(), b_mac, "10.233.0.2");
+  ASSERT_EQ(run_in_netns(b_ns->get(), {"ip", "addr", "add", "10.233.0.2/32", "dev", "eth0"}), 0);
+  neigh = output_in_netns(host_.get(), {"ip", "neigh", "show", "10.233.0.2"});
+  EXPECT_NE(neigh.find(a_mac), std::string::npos) << neigh;
+  EXPECT_FALSE(udp_reaches(host_.get(), b_ns->get(), "10.233.0.2", 40041, 500));
+  EXPECT_TRUE(udp_reaches(host_.get(), a_ns->get(), "10.233.0.2", 40042));
 }
 
 }  // namespace
