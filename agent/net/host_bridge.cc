@@ -60,6 +60,15 @@ Result<std::shared_ptr<HostBridge>> HostBridge::ensure(const std::string& name,
     return index.error();
   }
   bridge->index_ = *index;
+  // A bridge whose address was never set takes the lowest MAC of its ports and
+  // changes it as ports come and go, and every address change flushes its
+  // neighbour table, permanent entries included: the tenants' pinned
+  // addresses would silently disappear. Setting the address it has fixes it.
+  auto mac = link_mac(*nl, *index);
+  if (!mac.ok()) {
+    return mac.error();
+  }
+  BULKHEAD_TRY(set_link_mac(*nl, *index, *mac));
   BULKHEAD_TRY(add_gateway_address(*nl, *index, gateway.ipv4));
   if (gateway.ipv6) {
     BULKHEAD_TRY(add_gateway_address(*nl, *index, *gateway.ipv6));

@@ -278,6 +278,14 @@ Result<MacAddress> link_mac(NetlinkSocket& nl, int index) {
   return *mac;
 }
 
+Status set_link_mac(NetlinkSocket& nl, int index, const MacAddress& mac) {
+  std::vector<char> buf;
+  nlmsghdr* nlh = start(buf, nl, RTM_NEWLINK, 0);
+  put_ifinfo(nlh, AF_UNSPEC, index);
+  mnl_attr_put(nlh, IFLA_ADDRESS, mac.size(), mac.data());
+  return nl.request(nlh, "setting the address of link " + std::to_string(index));
+}
+
 Status lock_down_port(NetlinkSocket& nl, int index) {
   std::vector<char> buf;
   nlmsghdr* nlh = start(buf, nl, RTM_SETLINK, 0);

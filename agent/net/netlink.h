@@ -59,6 +59,9 @@ Status set_master(NetlinkSocket& nl, int index, int master_index);
 using MacAddress = std::array<uint8_t, 6>;
 // The link's hardware address.
 Result<MacAddress> link_mac(NetlinkSocket& nl, int index);
+// Sets the link's hardware address (also to the one it has: that marks it as
+// set by the administrator, which keeps a bridge from taking a port's).
+Status set_link_mac(NetlinkSocket& nl, int index, const MacAddress& mac);
 // Locks a bridge port down: "isolated" (frames between two isolated ports are
 // dropped), no MAC learning and no flooding of unknown unicast to it, so only
 // the static FDB entry added for the tenant's MAC steers frames to the port.
