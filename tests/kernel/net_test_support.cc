@@ -71,6 +71,7 @@ int run_with_stdout(int netns_fd, const std::vector<std::string>& argv, int out_
     }
     ::dup2(out_fd, STDOUT_FILENO);
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv) {
       args.push_back(const_cast<char*>(a.c_str()));
     }
@@ -118,8 +119,8 @@ std::string mac_address(int netns_fd, const std::string& name) {
     }
     char buf[32];
     const auto* m = reinterpret_cast<const unsigned char*>(ifr.ifr_hwaddr.sa_data);
-    std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
-                  m[5]);
+    (void)std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+                        m[4], m[5]);
     out = buf;
   });
   return out;
