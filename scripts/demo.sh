@@ -46,8 +46,12 @@ ctl run --tenant alpha -- ps -e || true
 show "beta's web server answers inside beta (workloads of a tenant share its network namespace) ..."
 step run --tenant beta -- python3 -c '...urlopen("http://127.0.0.1:8080/")...'
 ctl run --tenant beta -- python3 -c 'import urllib.request as u; print("HTTP", u.urlopen("http://127.0.0.1:8080/").status)'
-show "... and is unreachable from alpha, which has a network namespace of its own"
+show "... and is unreachable from alpha at 127.0.0.1, which has a network namespace of its own"
 ctl run --tenant alpha -- python3 -c 'import urllib.request as u; u.urlopen("http://127.0.0.1:8080/", timeout=2)' 2>&1 | tail -1 || true
+show "both are isolated: alpha reaches beta only at beta's pool address, through the host (bridge ports are isolated)"
+beta_ip=$(ctl --json tenants | python3 -c 'import json, sys; print(next(t["network"]["ipv4"] for t in json.load(sys.stdin)["tenants"] if t["name"] == "beta"))')
+step run --tenant alpha -- python3 -c "...urlopen(\"http://$beta_ip:8080/\")..."
+ctl run --tenant alpha -- python3 -c "import urllib.request as u; print('HTTP', u.urlopen('http://$beta_ip:8080/', timeout=2).status)" || true
 
 show "no capabilities, no_new_privs, seccomp; blocked: namespaces, mount, host kernel knobs"
 ctl run --tenant alpha -- sh -c 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status'

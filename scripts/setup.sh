@@ -10,7 +10,7 @@ packages=(
   # toolchain and build
   build-essential cmake pkg-config clang llvm bpftool clang-format clang-tidy
   # libraries
-  libbpf-dev libelf-dev zlib1g-dev libseccomp-dev libcap-dev libsystemd-dev
+  libbpf-dev libelf-dev zlib1g-dev libseccomp-dev libcap-dev libsystemd-dev libmnl-dev
   libboost-program-options-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   # used by the tests, the demo and the benchmarks

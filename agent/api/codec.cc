@@ -31,7 +31,11 @@ json to_json(const daemon::TenantInfo& info) {
       {"cgroup_id", info.cgroup_id},
       {"cgroup_path", info.cgroup_path},
       {"workloads_running", info.workloads_running},
-      {"network", info.network},
+      {"network",
+       {{"mode", info.network_mode},
+        {"ipv4", info.ipv4.empty() ? json(nullptr) : json(info.ipv4)},
+        {"ipv6", info.ipv6.empty() ? json(nullptr) : json(info.ipv6)},
+        {"counters", info.network_counters}}},
   };
 }
 

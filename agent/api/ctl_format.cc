@@ -235,19 +235,25 @@ std::string format_tenants(const json& result) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : list(result, "tenants")) {
     const json ids = member(t, "ids");
+    const json net = member(t, "network");
+    std::string address = str(net, "ipv4");
+    if (str(net, "ipv6") != "-") {
+      address += "," + str(net, "ipv6");
+    }
     // Denials of the network policy, all hooks together (details: --json).
     int64_t denied = 0;
-    const json net = member(t, "network");
-    if (net.is_object()) {
-      for (const auto& [hook, counts] : net.items()) {
+    const json counters = member(net, "counters");
+    if (counters.is_object()) {
+      for (const auto& [hook, counts] : counters.items()) {
         denied += num(counts, "denied");
       }
     }
     rows.push_back({str(t, "name"), hex(num(ids, "base")) + "+" + std::to_string(num(ids, "count")),
-                    str(t, "workloads_running"), std::to_string(denied), str(t, "cgroup_path"),
-                    str(t, "profile_file")});
+                    str(t, "workloads_running"), str(net, "mode"), address, std::to_string(denied),
+                    str(t, "cgroup_path"), str(t, "profile_file")});
   }
-  return render_table({"TENANT", "IDS", "RUNNING", "NET DENIED", "CGROUP", "PROFILE"}, rows);
+  return render_table(
+      {"TENANT", "IDS", "RUNNING", "NETWORK", "ADDRESS", "NET DENIED", "CGROUP", "PROFILE"}, rows);
 }
 
 std::string format_ps(const json& result, int64_t now_unix_ms) {

@@ -15,6 +15,7 @@
 #include "config/id_allocator.h"
 #include "config/profile_loader.h"
 #include "isolation/tenant.h"
+#include "net/network_host.h"
 #include "net/tenant_network.h"
 
 namespace po = boost::program_options;
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
   std::string cgroup_name;
   std::string name;
   std::string log_level;
+  net::NetworkHostConfig net_config;
+  std::string pool_ipv4;
+  std::string pool_ipv6;
   int repeat = 1;
   std::vector<std::string> command;
 
@@ -50,6 +54,12 @@ int main(int argc, char** argv) {
       ("repeat", po::value(&repeat)->default_value(1),
        "run the command N times in the same tenant (benchmarks)")  //
       ("check", "validate the profile and exit")                   //
+      ("bridge", po::value(&net_config.bridge)->default_value("bh0"),
+       "host bridge for network mode isolated")  //
+      ("address-pool", po::value(&pool_ipv4)->default_value("10.200.0.0/16"),
+       "IPv4 prefix for network mode isolated")  //
+      ("address-pool6", po::value(&pool_ipv6)->default_value("fd00:b0b0::/64"),
+       "IPv6 prefix for network mode isolated (empty: IPv4 only)")  //
       ("log-level", po::value(&log_level)->default_value("warn"), "trace|debug|info|warn|error");
   po::options_description hidden;
   hidden.add_options()("command", po::value(&command));
@@ -116,8 +126,23 @@ int main(int argc, char** argv) {
   if (!tree.ok()) {
     return fail(tree.error().to_string());
   }
-  auto tenant = isolation::Tenant::create(profiles[0], **tree,
-                                          isolation::TenantOptions{state_dir + "/rootfs"});
+  // Only an isolated tenant needs the bridge and an address.
+  std::unique_ptr<net::NetworkHost> network;
+  if (profiles[0].network.mode == config::NetworkMode::kIsolated) {
+    auto pool = net::parse_pool_config(pool_ipv4, pool_ipv6);
+    if (!pool.ok()) {
+      return fail(pool.error().context("address pool").to_string());
+    }
+    net_config.pool = *pool;
+    net_config.state_file = state_dir + "/addresses.json";
+    auto opened = net::NetworkHost::open(net_config);
+    if (!opened.ok()) {
+      return fail(opened.error().to_string());
+    }
+    network = std::move(*opened);
+  }
+  auto tenant = isolation::Tenant::create(
+      profiles[0], **tree, isolation::TenantOptions{state_dir + "/rootfs", network.get()});
   if (!tenant.ok()) {
     return fail(tenant.error().to_string());
   }
@@ -128,10 +153,11 @@ int main(int argc, char** argv) {
   // policy removes its own pins; the per-tree root goes after it.
   const std::string pin_root = "/sys/fs/bpf/" + cgroup_name;
   ScopeExit remove_pin_root([&pin_root] { ::rmdir(pin_root.c_str()); });
-  auto network =
-      net::attach_tenant_network(profiles[0], (*tenant)->cgroup().v2_path(), pin_root, {});
-  if (!network.ok()) {
-    return fail(network.error().to_string());
+  auto policy = net::attach_tenant_network(
+      profiles[0], (*tenant)->cgroup().v2_path(), pin_root,
+      net::tenant_policy_context({}, network.get(), (*tenant)->network()));
+  if (!policy.ok()) {
+    return fail(policy.error().to_string());
   }
 
   // The workload gets the terminal's signals through init; we only wait.

@@ -68,7 +68,8 @@ po::options_description shared_options(Settings& s, RawOptions& raw) {
       ("socket", po::value(&s.agent.socket_path)->default_value(d.socket_path),
        "path of the control API socket")  //
       ("state-dir", po::value(&s.agent.state_dir)->default_value(d.state_dir),
-       "agent state: ids.json (uid/gid ranges), rootfs/ (staging), logs/<tenant>/<workload>.log")  //
+       "agent state: ids.json (uid/gid ranges), addresses.json (tenant addresses), rootfs/ "
+       "(staging), logs/<tenant>/<workload>.log")  //
       ("cgroup-name", po::value(&s.agent.cgroup_name)->default_value(d.cgroup_name),
        "name of the agent's cgroup subtree in every hierarchy; one agent per name")  //
       ("cgroup-parent", po::value(&s.agent.cgroup_parent)->default_value(d.cgroup_parent),
@@ -95,7 +96,13 @@ po::options_description shared_options(Settings& s, RawOptions& raw) {
        "[,tenant=T][,type=NAME]...[,queue=N]")  //
       ("event-drop-report", po::value(&raw.event_drop_report)->default_value("10s"),
        "how often events lost by a sink (full queue, failed writes) are reported as an "
-       "agent.drop event");
+       "agent.drop event")  //
+      ("bridge", po::value(&s.agent.bridge)->default_value(d.bridge),
+       "host bridge of network mode isolated; created if missing, removed if the agent made it")  //
+      ("address-pool", po::value(&s.agent.pool_ipv4)->default_value(d.pool_ipv4),
+       "IPv4 prefix isolated tenants get addresses from (the first address is the bridge's)")  //
+      ("address-pool6", po::value(&s.agent.pool_ipv6)->default_value(d.pool_ipv6),
+       "IPv6 prefix for isolated tenants (same host index as IPv4); empty for IPv4 only");
   return o;
 }
 

@@ -27,7 +27,8 @@ struct IdRange {
 };
 
 // Every namespace is on by default. Validation allows turning off only uts and
-// cgroup (sharing those with the host exposes nothing writable to a tenant).
+// cgroup (sharing those with the host exposes nothing writable to a tenant);
+// net is off exactly when network.mode is host, which sets it.
 struct Namespaces {
   bool user = true;
   bool pid = true;

@@ -170,6 +170,23 @@ void check_targets(ErrorSink& sink, const Profile& p, ProfileMarks& marks) {
   }
 }
 
+// The checks between the network section and the others.
+void check_network(ErrorSink& sink, Profile& p, const ProfileMarks& marks) {
+  if (p.network.mode == NetworkMode::kHost) {
+    // Host mode is the one way to share the host's network namespace.
+    p.namespaces.net = false;
+    if (marks.namespaces_net) {
+      sink.add(*marks.namespaces_net,
+               "network.mode host shares the host network namespace; leave namespaces.net out");
+    }
+  }
+  if (marks.vsock_family && p.seccomp.base == "default") {
+    sink.add(*marks.vsock_family,
+             "the default seccomp base always denies AF_VSOCK (it reaches the hypervisor); "
+             "import a seccomp base that allows it");
+  }
+}
+
 }  // namespace
 
 bool is_valid_name(const std::string& name) {
@@ -184,7 +201,7 @@ bool is_valid_name(const std::string& name) {
   return true;
 }
 
-void parse_namespaces(ErrorSink& sink, const Field& f, Namespaces& out) {
+void parse_namespaces(ErrorSink& sink, const Field& f, Namespaces& out, ProfileMarks& marks) {
   // Why each of these may not be shared with the host; uts and cgroup may.
   static const std::pair<const char*, const char*> kRequired[] = {
       {"user",
@@ -195,7 +212,8 @@ void parse_namespaces(ErrorSink& sink, const Field& f, Namespaces& out) {
        "without a mount namespace the tenant's filesystem view cannot be built and it would see "
        "and change host mounts"},
       {"net",
-       "sharing the host network namespace needs a network policy, which is not supported yet"},
+       "set network.mode: host instead, which shares the host network namespace with the "
+       "network policy as the tenant's only network boundary"},
       {"ipc",
        "sharing the ipc namespace would share host SysV IPC objects and POSIX message queues"},
   };
@@ -210,6 +228,9 @@ void parse_namespaces(ErrorSink& sink, const Field& f, Namespaces& out) {
         sink.add(*e, std::string("cannot be turned off: ") + why);
       }
     }
+  }
+  if (const Field* e = m->get("net")) {
+    marks.namespaces_net = *e;
   }
   if (const Field* e = m->get("uts")) {
     out.uts = read_bool(sink, *e).value_or(true);
@@ -226,7 +247,8 @@ Profile parse_profile(ErrorSink& sink, const YAML::Node& root, ProfileMarks& mar
   }
   auto m = MapFields::read(sink, Field{"", YAML::Node(), root},
                            {"version", "tenant", "ids", "hostname", "namespaces", "filesystem",
-                            "process", "landlock", "seccomp", "limits", "workloads", "events"});
+                            "process", "landlock", "seccomp", "limits", "network", "workloads",
+                             "events"});
   if (!m) {
     return p;
   }
@@ -239,7 +261,7 @@ Profile parse_profile(ErrorSink& sink, const YAML::Node& root, ProfileMarks& mar
     parse_hostname(sink, *f, p);
   }
   if (const Field* f = m->get("namespaces")) {
-    parse_namespaces(sink, *f, p.namespaces);
+    parse_namespaces(sink, *f, p.namespaces, marks);
   }
   if (const Field* f = m->get("filesystem")) {
     parse_filesystem(sink, *f, p.filesystem, marks);
@@ -255,6 +277,9 @@ Profile parse_profile(ErrorSink& sink, const YAML::Node& root, ProfileMarks& mar
   }
   if (const Field* f = m->get("limits")) {
     parse_limits(sink, *f, p.limits);
+  }
+  if (const Field* f = m->get("network")) {
+    parse_network(sink, *f, p.network, marks);
   }
   if (const Field* f = m->get("workloads")) {
     parse_workloads(sink, *f, p.workloads);
@@ -277,6 +302,7 @@ Profile parse_profile(ErrorSink& sink, const YAML::Node& root, ProfileMarks& mar
   check_inside_range(sink, marks.user, p.process.uid, p);
   check_inside_range(sink, marks.group, p.process.gid, p);
   check_targets(sink, p, marks);
+  check_network(sink, p, marks);
   return p;
 }
 

@@ -26,6 +26,10 @@ struct ProfileMarks {
   std::optional<Field> user;
   std::optional<Field> group;
   std::optional<Field> data_host_path;
+  std::optional<Field> namespaces_net;  // only when written
+  std::optional<Field> network_mode;
+  std::optional<Field> packet_family;  // network.socket_families entries
+  std::optional<Field> vsock_family;
   struct Target {
     std::string path;
     Field field;
@@ -37,7 +41,7 @@ struct ProfileMarks {
 Profile parse_profile(ErrorSink& sink, const YAML::Node& root, ProfileMarks& marks);
 
 // One section each.
-void parse_namespaces(ErrorSink& sink, const Field& f, Namespaces& out);
+void parse_namespaces(ErrorSink& sink, const Field& f, Namespaces& out, ProfileMarks& marks);
 void parse_filesystem(ErrorSink& sink, const Field& f, FilesystemView& out, ProfileMarks& marks);
 void parse_process(ErrorSink& sink, const Field& f, ProcessSpec& out, ProfileMarks& marks);
 void parse_landlock(ErrorSink& sink, const Field& f, LandlockSpec& out);
@@ -45,6 +49,7 @@ void parse_seccomp(ErrorSink& sink, const Field& f, SeccompSpec& out);
 void parse_limits(ErrorSink& sink, const Field& f, Limits& out);
 void parse_workloads(ErrorSink& sink, const Field& f, std::vector<WorkloadSpec>& out);
 void parse_events(ErrorSink& sink, const Field& f, EventsSpec& out);
+void parse_network(ErrorSink& sink, const Field& f, NetworkSpec& out, ProfileMarks& marks);
 
 // An environment: shared by process.env and workloads[].env.
 void parse_env(ErrorSink& sink, const Field& f, std::map<std::string, std::string>& out);

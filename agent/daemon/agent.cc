@@ -18,6 +18,7 @@
 #include "daemon/timer_set.h"
 #include "daemon/version.h"
 #include "events/kernel_source.h"
+#include "net/network_host.h"
 
 namespace bulkhead::daemon {
 namespace {
@@ -46,6 +47,7 @@ Agent::Agent(const AgentOptions& options, EventLoop& loop)
 
 std::string Agent::staging_dir() const { return options_.state_dir + "/rootfs"; }
 std::string Agent::ids_file() const { return options_.state_dir + "/ids.json"; }
+std::string Agent::addresses_file() const { return options_.state_dir + "/addresses.json"; }
 
 Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventLoop& loop) {
   BULKHEAD_TRY_CTX(check_agent_options(options), "agent options");
@@ -96,6 +98,17 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   agent->tree_ = std::move(*tree);
   BULKHEAD_TRY(agent->start_kernel_events());
 
+  // Reads the address assignments; the bridge is made with the first isolated tenant.
+  net::NetworkHostConfig net_config;
+  net_config.bridge = options.bridge;
+  net_config.pool = *net::parse_pool_config(options.pool_ipv4, options.pool_ipv6);  // checked
+  net_config.state_file = agent->addresses_file();
+  auto network = net::NetworkHost::open(net_config);
+  if (!network.ok()) {
+    return network.error().context("tenant networking");
+  }
+  agent->network_ = std::move(*network);
+
   TenantContext context;
   context.loop = &loop;
   context.tree = agent->tree_.get();
@@ -111,6 +124,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   // The policy's deny records join the event stream like any other event.
   context.on_net_event = agent->events_->handler();
   context.events = agent->kernel_events_.get();
+  context.network = agent->network_.get();
   agent->tenants_ = std::make_unique<TenantSet>(context, host->layout == cgroup::Layout::kUnified);
   // On failure the set and the tree unwind: tenants destroyed, cgroups removed.
   BULKHEAD_TRY(agent->tenants_->create_all(profiles.profiles));
@@ -128,6 +142,7 @@ Agent::~Agent() {
     loop_.remove_fd(kernel_events_->fd());
     kernel_events_.reset();
   }
+  network_.reset();
   tree_.reset();
   // Each tenant removed its own pins; the root goes when it is empty.
   ::rmdir(("/sys/fs/bpf/" + options_.cgroup_name).c_str());
@@ -195,10 +210,15 @@ void Agent::log_startup_report() const {
         v1 += (v1.empty() ? "" : ", ") + p;
       }
     }
-    spdlog::info("tenant {} ({}): host ids {}..{} ({}), cgroup {}{}{}, {} declared workload(s)",
+    std::string net = "network " + t.network_mode;
+    for (const std::string* a : {&t.ipv4, &t.ipv6}) {
+      net += a->empty() ? "" : " " + *a;
+    }
+    spdlog::info("tenant {} ({}): host ids {}..{} ({}), cgroup {}{}{}, {}, {} declared workload(s)",
                  t.name, t.profile_file, t.id_base,
                  static_cast<uint64_t>(t.id_base) + t.id_count - 1, t.id_count, t.cgroup_path,
-                 v1.empty() ? "" : ", v1 ", v1, mt != nullptr ? mt->profile().workloads.size() : 0);
+                 v1.empty() ? "" : ", v1 ", v1, net,
+                 mt != nullptr ? mt->profile().workloads.size() : 0);
   }
 }
 

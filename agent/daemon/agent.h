@@ -28,6 +28,9 @@ class CgroupTree;
 namespace bulkhead::events {
 class KernelEventSource;
 }  // namespace bulkhead::events
+namespace bulkhead::net {
+class NetworkHost;
+}  // namespace bulkhead::net
 
 namespace bulkhead::daemon {
 
@@ -62,6 +65,11 @@ struct AgentOptions {
   bool kernel_events = true;
   bool kernel_events_host_wide = false;  // also report processes outside tenants
   events::EventHandler event_handler;
+  // Network mode isolated (docs/network-modes.md): the host bridge and the
+  // address pools; an empty pool_ipv6 gives tenants IPv4 only.
+  std::string bridge = "bh0";
+  std::string pool_ipv4 = "10.200.0.0/16";
+  std::string pool_ipv6 = "fd00:b0b0::/64";
 };
 
 enum class WorkloadKind { kDeclared, kAdhoc };
@@ -92,7 +100,10 @@ struct TenantInfo {
   std::string cgroup_path;
   size_t workloads_running = 0;
   // Network policy counters per hook: {"connect4": {"allowed": n, "denied": m}, ...}.
-  nlohmann::json network = nlohmann::json::object();
+  nlohmann::json network_counters = nlohmann::json::object();
+  std::string network_mode;  // "none", "isolated", "host"
+  std::string ipv4;          // isolated only: "10.200.0.2"; empty otherwise
+  std::string ipv6;
 };
 
 struct ReloadReport {
@@ -166,6 +177,7 @@ class Agent {
   Agent(const AgentOptions& options, EventLoop& loop);
   [[nodiscard]] std::string staging_dir() const;
   [[nodiscard]] std::string ids_file() const;
+  [[nodiscard]] std::string addresses_file() const;
   void log_startup_report() const;
   void schedule_drop_report();
   // Loads the event programs and reads their ring buffer on the loop.
@@ -181,7 +193,9 @@ class Agent {
   std::unique_ptr<events::EventBus> events_;
   std::unique_ptr<cgroup::CgroupTree> tree_;
   std::unique_ptr<events::KernelEventSource> kernel_events_;  // tenants untrack on destruction
-  std::unique_ptr<TenantSet> tenants_;  // after tree_ and kernel_events_: destroyed first
+  std::unique_ptr<net::NetworkHost> network_;  // the tenants' links hold its bridge
+  // After tree_, kernel_events_ and network_: destroyed first.
+  std::unique_ptr<TenantSet> tenants_;
   bool shutting_down_ = false;
   bool shut_down_ = false;
   std::vector<std::function<void()>> shutdown_waiters_;

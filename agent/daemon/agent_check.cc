@@ -9,6 +9,8 @@
 #include "cgroup/layout.h"
 #include "cgroup/placement.h"
 #include "daemon/profile_validation.h"
+#include "net/address_pool.h"
+#include "net/host_bridge.h"
 
 namespace bulkhead::daemon {
 namespace {
@@ -98,6 +100,13 @@ Status check_agent_options(const AgentOptions& o) {
   }
   if (o.log_keep < 0 || o.log_keep > 1000) {
     return make_error("the number of rotated workload logs kept must be 0..1000");
+  }
+  if (auto pool = net::parse_pool_config(o.pool_ipv4, o.pool_ipv6); !pool.ok()) {
+    return pool.error().context("address pool");
+  }
+  if (!net::is_valid_link_name(o.bridge)) {
+    return make_error("the bridge name must be a network link name of 1-15 characters, got \"" +
+                      o.bridge + "\"");
   }
   return {};
 }

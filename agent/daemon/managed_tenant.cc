@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "bpf/exec_counter.h"
 #include "common/file_util.h"
 #include "daemon/profile_diff.h"
 #include "daemon/stop_counter.h"
+#include "net/network_host.h"
 #include "net/tenant_network.h"
 
 namespace bulkhead::daemon {
@@ -44,8 +46,8 @@ Result<std::unique_ptr<ManagedTenant>> ManagedTenant::create(const TenantContext
   const std::string where = "tenant " + profile.name;
   // Logs are the operator's: not readable by tenants (whose ids own nothing here).
   BULKHEAD_TRY_CTX(make_dirs(context.logs_dir + "/" + profile.name, 0750), where + ": log dir");
-  auto tenant = isolation::Tenant::create(profile, *context.tree,
-                                          isolation::TenantOptions{context.staging_dir});
+  auto tenant = isolation::Tenant::create(
+      profile, *context.tree, isolation::TenantOptions{context.staging_dir, context.network});
   if (!tenant.ok()) {
     return tenant.error().context(where);
   }
@@ -127,7 +129,15 @@ TenantInfo ManagedTenant::info() const {
   info.cgroup_path = tenant_->cgroup().v2_path();
   info.workloads_running = running();
   if (auto counters = network_counters(); counters.ok()) {
-    info.network = net::counters_to_json(*counters);
+    info.network_counters = net::counters_to_json(*counters);
+  }
+  const net::TenantNetwork& net = tenant_->network();
+  info.network_mode = net.mode == config::NetworkMode::kIsolated ? "isolated"
+                      : net.mode == config::NetworkMode::kHost   ? "host"
+                                                                 : "none";
+  if (net.addresses) {
+    info.ipv4 = net.addresses->ipv4.address();
+    info.ipv6 = net.addresses->ipv6 ? net.addresses->ipv6->address() : "";
   }
   return info;
 }
@@ -280,9 +290,13 @@ Status ManagedTenant::update_limits(const config::Limits& limits) {
   return {};
 }
 
+net::PolicyContext ManagedTenant::policy_context() const {
+  return net::tenant_policy_context(context_.net_context, context_.network, tenant_->network());
+}
+
 Status ManagedTenant::attach_network() {
   auto policy = net::attach_tenant_network(profile_, tenant_->cgroup().v2_path(),
-                                           context_.net_pin_root, context_.net_context);
+                                           context_.net_pin_root, policy_context());
   if (!policy.ok()) {
     return policy.error();
   }
@@ -332,7 +346,7 @@ std::string ManagedTenant::workload_of_cgroup(uint64_t cgroup_id) const {
 Status ManagedTenant::update_network(const config::NetworkSpec& network) {
   config::Profile next = profile_;
   next.network = network;
-  BULKHEAD_TRY(net::replace_tenant_network(*net_policy_, next, context_.net_context));
+  BULKHEAD_TRY(net::replace_tenant_network(*net_policy_, next, policy_context()));
   profile_.network = network;
   return {};
 }

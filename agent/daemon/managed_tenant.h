@@ -47,6 +47,7 @@ struct TenantContext {
   // The kernel event stream, when the agent runs one: tenants are tracked from
   // creation to destruction and every workload launch is named in it.
   events::KernelEventSource* events = nullptr;
+  net::NetworkHost* network = nullptr;  // bridge and address pool for isolated tenants
 };
 
 class ManagedTenant {
@@ -83,6 +84,8 @@ class ManagedTenant {
   // Swaps in the new rules atomically (the mode did not change).
   Status update_network(const config::NetworkSpec& network);
   [[nodiscard]] Result<net::NetCounters> network_counters() const;
+  // What the tenant's eBPF policy protects and owns (docs/network.md).
+  [[nodiscard]] net::PolicyContext policy_context() const;
   // Starts new workloads, stops removed ones, restarts changed ones.
   void update_workloads(const std::vector<config::WorkloadSpec>& wanted);
 

@@ -147,6 +147,23 @@ bool eq(const WorkloadSpec& a, const WorkloadSpec& b) {
          a.restart_backoff_ms == b.restart_backoff_ms;
 }
 
+// The mode decides the tenant's namespaces and links, and the socket families
+// are compiled into its seccomp filter, so both need the tenant recreated. The
+// allow rules live in eBPF maps that could be updated in place, but until that
+// path exists a rule change also recreates the tenant rather than being ignored.
+void diff_network(const NetworkSpec& a, const NetworkSpec& b, std::vector<std::string>& recreate) {
+  const auto& [mode1, egress1, ingress1, families1, raw1] = a;
+  const auto& [mode2, egress2, ingress2, families2, raw2] = b;
+  if (mode1 != mode2) {
+    recreate.emplace_back("network.mode");
+  }
+  // egress and ingress are compared by the caller: applied in place.
+  (void)egress1, (void)egress2, (void)ingress1, (void)ingress2;
+  if (families1 != families2 || raw1 != raw2) {
+    recreate.emplace_back("network.socket_families");
+  }
+}
+
 std::string join(const std::vector<std::string>& v, const char* prefix) {
   std::string out;
   for (const auto& s : v) {
@@ -205,10 +222,12 @@ ProfileDiff diff_profiles(const Profile& running, const Profile& wanted) {
   check(eq(process1, process2), "process");
   check(eq(landlock1, landlock2), "landlock");
   check(eq(seccomp1, seccomp2), "seccomp");
-  // The mode decides the tenant's netns and veth: recreate. The rules are map
-  // contents of the tenant's eBPF policy: swapped in place, atomically.
-  check(network1.mode == network2.mode, "network.mode");
-  d.network_policy = network1.mode == network2.mode && !(network1 == network2);
+  // Mode and socket families are built into the tenant's netns and its
+  // workloads' seccomp filters: recreate. The rules are map contents of the
+  // tenant's eBPF policy: swapped in place, atomically.
+  diff_network(network1, network2, d.recreate);
+  d.network_policy = network1.mode == network2.mode &&
+                     (network1.egress != network2.egress || network1.ingress != network2.ingress);
   // The event filter is set when the tenant is tracked, at creation.
   check(events1 == events2, "events");
   d.limits = !eq(limits1, limits2);

@@ -7,7 +7,7 @@
 //                       ones with a new command/env/cwd restarted, and ones whose
 //                       restart settings alone changed updated without a restart;
 //  - everything else  → ids, hostname, namespaces, filesystem, process, landlock,
-//                       seccomp: baked into the tenant's namespaces and sandbox
+//                       seccomp, network: baked into the tenant's namespaces and sandbox
 //                       plan, so the tenant is recreated (its workloads stopped,
 //                       the tenant destroyed, created again and its workloads started).
 // The profile's source file is a label, not configuration: a renamed file is

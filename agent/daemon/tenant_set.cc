@@ -5,6 +5,7 @@
 
 #include "daemon/profile_diff.h"
 #include "daemon/stop_counter.h"
+#include "net/network_host.h"
 
 namespace bulkhead::daemon {
 namespace {
@@ -75,6 +76,12 @@ void TenantSet::after_drain(const std::string& name) {
   slot.tenant.reset();
   slot.draining = false;
   if (slot.remove) {
+    // Gone for good: its address may go to another tenant (ids never are).
+    if (context_.network != nullptr) {
+      if (auto s = context_.network->forget(name); !s.ok()) {
+        spdlog::warn("tenant {}: releasing its address: {}", name, s.error().to_string());
+      }
+    }
     spdlog::info("tenant {}: removed", name);
     slots_.erase(it);
     return;

@@ -179,10 +179,16 @@ int apply_landlock(const LandlockPlan& plan) noexcept {
   if (!plan.enabled) {
     return 0;
   }
-  landlock_ruleset_attr attr{};
-  attr.handled_access_fs = plan.handled;
-  UniqueFd ruleset(
-      static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0)));
+  // The ABI 6 layout of struct landlock_ruleset_attr, which this system's
+  // headers predate. The kernel reads only `size` bytes, so the short form is
+  // passed unless a scope is requested.
+  struct {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;
+    uint64_t scoped;
+  } attr{plan.handled, 0, plan.scoped};
+  const size_t size = plan.scoped != 0 ? sizeof(attr) : sizeof(landlock_ruleset_attr);
+  UniqueFd ruleset(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, size, 0)));
   if (!ruleset) {
     return -errno;
   }

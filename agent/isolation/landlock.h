@@ -44,7 +44,16 @@ struct LandlockPlan {
   // view itself is what the mount namespace allows. Reading, writing and
   // executing files still follow the per-path rules.
   bool list_everything = false;
+  // Landlock scopes (ABI 6): kLandlockScopeAbstractUnix keeps the workload from
+  // connecting to abstract unix sockets made outside its domain. Set by the
+  // sandbox plan for network mode host, where the abstract socket namespace
+  // (per network namespace) is the host's.
+  uint64_t scoped = 0;
 };
+
+inline constexpr uint64_t kLandlockScopeAbstractUnix = 1ULL
+                                                       << 0;  // LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+inline constexpr int kLandlockScopeAbi = 6;
 
 // If spec.enabled and the kernel has no Landlock, fails (fail closed) with a
 // message that names `landlock.enabled`. When both of the spec's lists are empty

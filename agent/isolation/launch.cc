@@ -79,7 +79,8 @@ int arrange_fds(const Stage1Context& c) noexcept {
   if (::setns(c.ns->user_fd(), CLONE_NEWUSER) != 0) {
     report_and_exit(report, LaunchStep::kJoinUserNamespace, errno);
   }
-  if (::setns(c.ns->net_fd(), CLONE_NEWNET) != 0) {
+  // -1 in network mode host: the workload stays in the agent's (the host's).
+  if (c.ns->net_fd() >= 0 && ::setns(c.ns->net_fd(), CLONE_NEWNET) != 0) {
     report_and_exit(report, LaunchStep::kJoinNetNamespace, errno);
   }
   if (::setns(c.ns->ipc_fd(), CLONE_NEWIPC) != 0) {

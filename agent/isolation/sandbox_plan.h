@@ -20,6 +20,7 @@ struct SandboxPlan {
   CapabilityPlan capabilities;
   LandlockPlan landlock;
   SeccompProgram seccomp;
+  SeccompProgram socket_filter;  // network.socket_families / raw_sockets (seccomp_network.h)
   std::vector<config::Rlimit> rlimits;
   bool new_cgroup_namespace = true;
   std::vector<std::string> warnings;  // e.g. OCI seccomp names this libseccomp cannot resolve

@@ -41,6 +41,10 @@ Result<std::unique_ptr<Tenant>> Tenant::create(const config::Profile& profile,
   if (!profile.ids) {
     return make_error("tenant " + profile.name + ": no uid/gid range assigned");
   }
+  if (profile.network.mode == config::NetworkMode::kIsolated && options.network == nullptr) {
+    return make_error("tenant " + profile.name +
+                      ": network mode isolated needs the agent's bridge and address pool");
+  }
   std::unique_ptr<Tenant> tenant(new Tenant());
   tenant->profile_ = profile;
   // Validate everything before creating anything on the host. The data dir is
@@ -62,6 +66,18 @@ Result<std::unique_ptr<Tenant>> Tenant::create(const config::Profile& profile,
     return ns.error().context("tenant " + profile.name);
   }
   tenant->namespaces_ = std::move(*ns);
+  // Before any workload exists: a workload never sees a half-built network.
+  if (options.network != nullptr) {
+    auto net =
+        options.network->attach(profile.name, profile.network.mode, tenant->namespaces_->net_fd());
+    if (!net.ok()) {
+      return net.error().context("tenant " + profile.name + ": network");
+    }
+    tenant->network_ = std::move(*net);
+  } else {
+    tenant->network_ = std::make_unique<net::TenantNetwork>();
+    tenant->network_->mode = profile.network.mode;
+  }
   auto cg = tree.create_tenant(profile.name, profile.limits);
   if (!cg.ok()) {
     return cg.error().context("tenant " + profile.name);

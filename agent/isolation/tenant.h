@@ -15,6 +15,7 @@
 #include "isolation/sandbox_plan.h"
 #include "isolation/tenant_namespaces.h"
 #include "isolation/workload.h"
+#include "net/network_host.h"
 
 namespace bulkhead::isolation {
 
@@ -22,6 +23,8 @@ struct TenantOptions {
   // An existing empty directory; each workload mounts its new root over it
   // inside its own mount namespace.
   std::string staging_dir;
+  // The agent's bridge and address pool; required for network mode isolated.
+  net::NetworkHost* network = nullptr;
 };
 
 struct LaunchRequest {
@@ -51,6 +54,7 @@ class Tenant {
   [[nodiscard]] const TenantNamespaces& namespaces() const { return *namespaces_; }
   [[nodiscard]] const cgroup::TenantCgroup& cgroup() const { return *cgroup_; }
   [[nodiscard]] const SandboxPlan& plan() const { return plan_; }
+  [[nodiscard]] const net::TenantNetwork& network() const { return *network_; }
 
  private:
   Tenant() = default;
@@ -58,6 +62,8 @@ class Tenant {
   config::Profile profile_;
   SandboxPlan plan_;
   std::unique_ptr<TenantNamespaces> namespaces_;
+  // After the namespaces: destroyed first, while the network namespace still exists.
+  std::unique_ptr<net::TenantNetwork> network_;
   std::unique_ptr<cgroup::TenantCgroup> cgroup_;
 };
 

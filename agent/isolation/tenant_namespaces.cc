@@ -88,7 +88,10 @@ Result<UniqueFd> open_ns(pid_t pid, const char* name) {
 Result<std::unique_ptr<TenantNamespaces>> TenantNamespaces::create(const config::IdRange& ids,
                                                                    const std::string& hostname,
                                                                    const config::Namespaces& ns) {
-  int flags = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC;
+  int flags = CLONE_NEWUSER | CLONE_NEWIPC;
+  if (ns.net) {
+    flags |= CLONE_NEWNET;
+  }
   if (ns.uts) {
     flags |= CLONE_NEWUTS;
   }
@@ -125,7 +128,7 @@ Result<std::unique_ptr<TenantNamespaces>> TenantNamespaces::create(const config:
     }
   };
 
-  auto created = read_report(report_read.get(), "creating user, net, ipc and uts namespaces");
+  auto created = read_report(report_read.get(), "creating the tenant's namespaces");
   if (!created.ok()) {
     reap();
     return created.error();
@@ -156,7 +159,10 @@ Result<std::unique_ptr<TenantNamespaces>> TenantNamespaces::create(const config:
   std::unique_ptr<TenantNamespaces> out(new TenantNamespaces());
   out->ids_ = ids;
   auto user = open_ns(pid, "user");
-  auto net = open_ns(pid, "net");
+  Result<UniqueFd> net = UniqueFd();
+  if (ns.net) {
+    net = open_ns(pid, "net");
+  }
   auto ipc = open_ns(pid, "ipc");
   Result<UniqueFd> uts = UniqueFd();
   if (ns.uts) {

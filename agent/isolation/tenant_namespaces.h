@@ -16,13 +16,14 @@ namespace bulkhead::isolation {
 class TenantNamespaces {
  public:
   // Creates the namespaces, maps tenant ids 0..count-1 to host ids base.., sets the
-  // hostname and brings up loopback in the new network namespace.
+  // hostname and brings up loopback in the new network namespace. With ns.net
+  // false (network mode host) no network namespace is made.
   static Result<std::unique_ptr<TenantNamespaces>> create(const config::IdRange& ids,
                                                           const std::string& hostname,
                                                           const config::Namespaces& ns);
 
   [[nodiscard]] int user_fd() const { return user_.get(); }
-  [[nodiscard]] int net_fd() const { return net_.get(); }
+  [[nodiscard]] int net_fd() const { return net_.get(); }  // -1 in network mode host
   [[nodiscard]] int ipc_fd() const { return ipc_.get(); }
   [[nodiscard]] int uts_fd() const { return uts_.get(); }  // -1 when the profile shares the host's
   [[nodiscard]] const config::IdRange& ids() const { return ids_; }

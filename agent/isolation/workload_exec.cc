@@ -59,7 +59,11 @@ void exec_workload(const SandboxPlan& plan, const ExecSpec& spec, int report_fd)
     report_and_exit(report_fd, LaunchStep::kLandlock, -rc);
   }
   // Last: from here on only the calls the profile allows are possible, and
-  // execve must be one of them.
+  // execve must be one of them. The socket filter goes first: the main filter
+  // may not allow seccomp(2) itself.
+  if (int rc = install_seccomp(plan.socket_filter); rc < 0) {
+    report_and_exit(report_fd, LaunchStep::kSeccomp, -rc);
+  }
   if (int rc = install_seccomp(plan.seccomp); rc < 0) {
     report_and_exit(report_fd, LaunchStep::kSeccomp, -rc);
   }

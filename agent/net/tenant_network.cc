@@ -8,6 +8,8 @@
 #include <array>
 #include <cstring>
 
+#include "net/network_host.h"
+
 namespace bulkhead::net {
 
 config::NetworkSpec effective_network(const config::Profile& profile) {
@@ -112,6 +114,32 @@ nlohmann::json counters_to_json(const NetCounters& counters) {
     out[hook_name(hook)] = {{"allowed", h.allowed}, {"denied", h.denied}};
   }
   return out;
+}
+
+PolicyContext tenant_policy_context(const PolicyContext& base, const NetworkHost* host,
+                                    const TenantNetwork& network) {
+  PolicyContext c = base;
+  auto single = [](const InterfaceAddress& a) {
+    config::Cidr cidr;
+    cidr.family = a.family;
+    cidr.addr = a.addr;
+    cidr.prefix_len = a.family == AF_INET ? 32 : 128;
+    return cidr;
+  };
+  if (host != nullptr) {
+    const PoolConfig& pool = host->config().pool;
+    c.protected_ranges.push_back(pool.ipv4);
+    if (pool.ipv6) {
+      c.protected_ranges.push_back(*pool.ipv6);
+    }
+  }
+  if (network.addresses) {
+    c.own_addresses.push_back(single(network.addresses->ipv4));
+    if (network.addresses->ipv6) {
+      c.own_addresses.push_back(single(*network.addresses->ipv6));
+    }
+  }
+  return c;
 }
 
 }  // namespace bulkhead::net

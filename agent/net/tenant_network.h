@@ -35,6 +35,16 @@ std::vector<config::Cidr> host_addresses();
 // own, and in host mode the built-in ranges cover them.
 std::vector<config::Cidr> protected_host_addresses(const std::vector<config::Cidr>& host);
 
+struct TenantNetwork;
+class NetworkHost;
+
+// `base` plus what only this tenant's network knows: the whole address pool
+// of `host` (other tenants and the gateway) is protected, and the tenant's
+// own addresses are its own, like its loopback. `host` may be null (no
+// isolated tenants on this agent).
+PolicyContext tenant_policy_context(const PolicyContext& base, const NetworkHost* host,
+                                    const TenantNetwork& network);
+
 // Compiles and attaches; the error names the tenant and the failing step. The
 // host's addresses (protected_host_addresses of host_addresses()) are added
 // to the protected ranges.

@@ -1,83 +1,83 @@
-// The agent and the eBPF network policy: every tenant gets its policy attached
-// to its cgroup and pinned before any workload starts, the API reports its
-// counters, and shutdown removes links and pins with the cgroups.
-#include <bpf/bpf.h>
-#include <fcntl.h>
-#include <sys/wait.h>
-
-#include <filesystem>
+// The agent with isolated tenants: addresses from its pool reported through
+// tenants(), kept across a restart, released when a tenant's profile is
+// removed, and the bridge gone with the agent. The whole test runs in a
+// network namespace standing in for the host, with the test-only pool
+// 10.233.3.0/24 and IPv4 only.
+#include <gtest/gtest.h>
 
 #include "agent_test_support.h"
-#include "bpf/fs_mounts.h"
+#include "net_test_support.h"
 
 namespace bulkhead::testing {
 namespace {
 
-class AgentNetworkTest : public AgentKernelTest {
- protected:
-  static uint32_t attached(const std::string& cgroup, bpf_attach_type type) {
-    UniqueFd fd(::open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    uint32_t ids[4];
-    uint32_t count = 4;
-    if (!fd || bpf_prog_query(fd.get(), type, 0, nullptr, ids, &count) != 0) {
-      return 99;
-    }
-    return count;
-  }
-};
+using std::chrono::milliseconds;
 
-TEST_F(AgentNetworkTest, PolicyIsAttachedPinnedReportedAndRemoved) {
-  agent_->write_profile(
-      "a.yaml",
-      agent_->tenant_yaml("a", 0, "workloads:\n" + AgentInstance::sh_workload("w", "sleep 100")));
-  ASSERT_TRUE(agent_->start().ok());
-  auto info = agent_->tenant("a");
-  ASSERT_TRUE(info);
-  const std::string cgroup = info->cgroup_path;
-  for (auto type : {BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_INET6_CONNECT, BPF_CGROUP_UDP4_SENDMSG,
-                    BPF_CGROUP_INET4_BIND, BPF_CGROUP_INET_SOCK_CREATE, BPF_CGROUP_INET_INGRESS,
-                    BPF_CGROUP_INET_EGRESS}) {
-    EXPECT_EQ(attached(cgroup, type), 1U) << "attach type " << type << " on " << cgroup;
-  }
-  const std::string pins = "/sys/fs/bpf/" + name_;
-  EXPECT_TRUE(cgroup::testing::exists(pins + "/a/link_bh_connect4"));
-  EXPECT_TRUE(cgroup::testing::exists(pins + "/a/map_policy"));
-  ASSERT_TRUE(info->network.contains("connect4")) << info->network.dump();
-  EXPECT_TRUE(info->network["skb_egress"].contains("denied"));
+class AgentNetworkTest : public AgentKernelTest {};
 
-  ASSERT_TRUE(shutdown(*agent_));
-  agent_.reset();
-  EXPECT_FALSE(cgroup::testing::exists(pins)) << "pins left behind in " << pins;
-}
+TEST_F(AgentNetworkTest, IsolatedTenantsGetStableAddressesReleasedOnRemoval) {
+  auto fake_host = new_netns();
+  ASSERT_TRUE(fake_host.ok()) << fake_host.error().to_string();
+  const std::string bridge = "bha" + std::to_string(::getpid() % 10000);
+  agent_->options().bridge = bridge;
+  agent_->options().pool_ipv4 = "10.233.3.0/24";
+  agent_->options().pool_ipv6 = "";
+  agent_->options().stop_grace = milliseconds(500);
+  const std::string isolated = "network: {mode: isolated}\n";
+  agent_->write_profile("a.yaml", agent_->tenant_yaml("a", 0, isolated));
+  agent_->write_profile("b.yaml", agent_->tenant_yaml("b", 1, isolated));
+  agent_->write_profile("c.yaml", agent_->tenant_yaml("c", 2));
 
-// Fail closed: a tenant whose policy cannot be attached is not created, so no
-// workload of it ever runs, and the error says why. The failure is forced
-// with a pin of the wrong kind where the tenant's policy map would be adopted.
-TEST_F(AgentNetworkTest, TenantWhosePolicyCannotAttachStartsNothing) {
-  const std::string pins = "/sys/fs/bpf/" + name_;
-  ASSERT_EQ(bpf::ensure_bpffs().ok(), true);
-  std::filesystem::create_directories(pins + "/a");
-  struct PinGuard {
-    std::string dir;
-    ~PinGuard() {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  } guard{pins};
-  UniqueFd wrong(bpf_map_create(BPF_MAP_TYPE_ARRAY, "wrong", 4, 4, 1, nullptr));
-  ASSERT_TRUE(wrong);
-  ASSERT_EQ(bpf_obj_pin(wrong.get(), (pins + "/a/map_policy").c_str()), 0);
+  in_netns(fake_host->get(), [&] {
+    ASSERT_TRUE(agent_->start().ok());
+    auto a = agent_->tenant("a");
+    auto b = agent_->tenant("b");
+    auto c = agent_->tenant("c");
+    ASSERT_TRUE(a && b && c);
+    EXPECT_EQ(a->network_mode, "isolated");
+    EXPECT_EQ(a->ipv4, "10.233.3.2");
+    EXPECT_EQ(b->ipv4, "10.233.3.3");
+    EXPECT_EQ(a->ipv6, "");
+    EXPECT_EQ(c->network_mode, "none");
+    EXPECT_EQ(c->ipv4, "");
+    auto links = link_names(fake_host->get());
+    EXPECT_NE(std::find(links.begin(), links.end(), bridge), links.end());
 
-  agent_->write_profile(
-      "a.yaml",
-      agent_->tenant_yaml("a", 0, "workloads:\n" + AgentInstance::sh_workload("w", "sleep 100")));
-  auto s = agent_->start();
-  ASSERT_FALSE(s.ok());
-  const std::string why = s.error().to_string();
-  EXPECT_NE(why.find("network policy of tenant a"), std::string::npos) << why;
-  EXPECT_NE(why.find("map_policy"), std::string::npos) << why;
-  int status = 0;
-  EXPECT_TRUE(::waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD) << "a workload ran";
+    // A restart keeps the addresses (and the order of creation does not matter).
+    agent_->destroy();
+    EXPECT_EQ(link_names(fake_host->get()), std::vector<std::string>{"lo"});
+    agent_->remove_profile("a.yaml");
+    ASSERT_TRUE(agent_->start().ok());
+    EXPECT_EQ(agent_->tenant("b")->ipv4, "10.233.3.3");
+
+    // a's profile was gone while the agent was down: its address is still
+    // held (only a reload that removes a running tenant releases it).
+    agent_->write_profile("a.yaml", agent_->tenant_yaml("a", 0, isolated));
+    ASSERT_TRUE(agent_->agent().reload().ok);
+    EXPECT_EQ(agent_->tenant("a")->ipv4, "10.233.3.2");
+
+    // Removing b by reload releases 10.233.3.3 for the next new tenant.
+    agent_->remove_profile("b.yaml");
+    ASSERT_TRUE(agent_->agent().reload().ok);
+    ASSERT_TRUE(
+        run_until([&] { return !agent_->tenant("b"); }, milliseconds(5000), "tenant b removed"));
+    agent_->write_profile("d.yaml", agent_->tenant_yaml("d", 3, isolated));
+    ASSERT_TRUE(agent_->agent().reload().ok);
+    EXPECT_EQ(agent_->tenant("d")->ipv4, "10.233.3.3");
+
+    // Switching a's mode recreates it without the link.
+    agent_->write_profile("a.yaml", agent_->tenant_yaml("a", 0, "network: {mode: none}\n"));
+    auto r = agent_->agent().reload();
+    ASSERT_TRUE(r.ok);
+    EXPECT_EQ(r.updated, std::vector<std::string>{"a"});
+    ASSERT_TRUE(run_until(
+        [&] { return agent_->tenant("a") && agent_->tenant("a")->network_mode == "none"; },
+        milliseconds(5000), "tenant a recreated"));
+    EXPECT_EQ(agent_->tenant("a")->ipv4, "");
+
+    agent_->destroy();
+    EXPECT_EQ(link_names(fake_host->get()), std::vector<std::string>{"lo"});
+  });
 }
 
 }  // namespace

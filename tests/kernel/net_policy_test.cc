@@ -10,7 +10,7 @@
 #include "net/policy_compiler.h"
 #include "net/tenant_network.h"
 #include "net/tenant_policy.h"
-#include "net_test_support.h"
+#include "net_policy_support.h"
 
 namespace bulkhead::net {
 namespace {

@@ -76,7 +76,8 @@ std::string SandboxHost::profile_yaml(const std::string& tenant, const std::stri
   return y;
 }
 
-Result<std::unique_ptr<isolation::Tenant>> SandboxHost::make_tenant(const std::string& yaml) {
+Result<std::unique_ptr<isolation::Tenant>> SandboxHost::make_tenant(const std::string& yaml,
+                                                                    net::NetworkHost* network) {
   auto loaded = config::load_profile_string(yaml, "test-profile.yaml");
   if (!loaded.ok()) {
     std::string all;
@@ -94,7 +95,7 @@ Result<std::unique_ptr<isolation::Tenant>> SandboxHost::make_tenant(const std::s
     return make_error("no cgroup tree");
   }
   return isolation::Tenant::create(profile, *tree_,
-                                   isolation::TenantOptions{work_.path() + "/rootfs"});
+                                   isolation::TenantOptions{work_.path() + "/rootfs", network});
 }
 
 Result<RunResult> SandboxHost::run(isolation::Tenant& tenant, std::vector<std::string> argv,

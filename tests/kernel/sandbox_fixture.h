@@ -49,7 +49,8 @@ class SandboxHost {
   std::string profile_yaml(const std::string& tenant, const std::string& extra = "",
                            const std::string& extra_read_only = "") const;
   // Loads the YAML and creates the tenant; ASSERTs on error via the returned Result.
-  Result<std::unique_ptr<isolation::Tenant>> make_tenant(const std::string& yaml);
+  Result<std::unique_ptr<isolation::Tenant>> make_tenant(const std::string& yaml,
+                                                         net::NetworkHost* network = nullptr);
   // Runs argv in the tenant and collects its output (bounded by the workload ending).
   static Result<RunResult> run(isolation::Tenant& tenant, std::vector<std::string> argv,
                                const std::string& name = "t");

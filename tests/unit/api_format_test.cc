@@ -93,14 +93,25 @@ TEST(ApiFormat, TenantsFromTheServersEncoding) {
   t.id_count = 65536;
   t.cgroup_path = "/sys/fs/cgroup/bulkhead/alpha";
   t.workloads_running = 1;
-  t.network = {{"connect4", {{"allowed", 9}, {"denied", 2}}},
-               {"skb_ingress", {{"allowed", 40}, {"denied", 3}}}};
-  std::string out = format_tenants(json{{"tenants", {to_json(t)}}});
-  EXPECT_EQ(
-      out,
-      "TENANT  IDS               RUNNING  NET DENIED  CGROUP                         PROFILE\n"
-      "alpha   0x70000000+65536  1        5           /sys/fs/cgroup/bulkhead/alpha  "
-      "/etc/bulkhead/tenants.d/alpha.yaml\n");
+  t.network_mode = "isolated";
+  t.ipv4 = "10.200.0.2";
+  t.ipv6 = "fd00:b0b0::2";
+  t.network_counters = {{"connect4", {{"allowed", 9}, {"denied", 2}}},
+                        {"skb_ingress", {{"allowed", 40}, {"denied", 3}}}};
+  daemon::TenantInfo b = t;
+  b.name = "beta";
+  b.network_mode = "none";
+  b.ipv4.clear();
+  b.ipv6.clear();
+  b.network_counters = nlohmann::json::object();
+  std::string out = format_tenants(json{{"tenants", {to_json(t), to_json(b)}}});
+  EXPECT_EQ(out,
+            "TENANT  IDS               RUNNING  NETWORK   ADDRESS                  NET DENIED  "
+            "CGROUP                         PROFILE\n"
+            "alpha   0x70000000+65536  1        isolated  10.200.0.2,fd00:b0b0::2  5           "
+            "/sys/fs/cgroup/bulkhead/alpha  /etc/bulkhead/tenants.d/alpha.yaml\n"
+            "beta    0x70000000+65536  1        none      -                        0           "
+            "/sys/fs/cgroup/bulkhead/alpha  /etc/bulkhead/tenants.d/alpha.yaml\n");
 }
 
 TEST(ApiFormat, ToleratesMissingAndMistypedMembers) {

@@ -132,6 +132,9 @@ TEST(ProfileDiff, EverythingElseRecreates) {
       {"landlock", [](config::Profile& p) { p.landlock.enabled = false; }},
       {"seccomp", [](config::Profile& p) { p.seccomp.deny.push_back("ptrace"); }},
       {"seccomp", [](config::Profile& p) { p.seccomp.action = config::SeccompAction::kKill; }},
+      {"network.mode", [](config::Profile& p) { p.network.mode = config::NetworkMode::kIsolated; }},
+      {"network.socket_families", [](config::Profile& p) { p.network.socket_families.pop_back(); }},
+      {"network.socket_families", [](config::Profile& p) { p.network.raw_sockets = true; }},
   };
   for (const auto& c : cases) {
     auto b = a;

@@ -154,6 +154,8 @@ TEST(ProfileLoader, MinimalProfileTakesTheDefaults) {
   EXPECT_EQ(p.seccomp.errno_value, EPERM);
   EXPECT_FALSE(p.limits.memory_max.has_value());
   EXPECT_EQ(p.limits.cpu.period_us, 100000u);
+  EXPECT_EQ(p.network, NetworkSpec{});
+  EXPECT_EQ(p.network.mode, NetworkMode::kNone);
   EXPECT_TRUE(p.workloads.empty());
 }
 
@@ -212,6 +214,8 @@ TEST(ProfileLoader, UnknownKeysAreErrorsEverywhere) {
       {"limits: {cpu: {shares: 1}}\n", "limits.cpu.shares"},
       {"limits: {io: {max: 1}}\n", "limits.io.max"},
       {"limits: {network: {}}\n", "limits.network"},
+      {"network: {egres: []}\n", "network.egres"},
+      {"network: {ingress: [{ports: [1], to: [10.0.0.0/8]}]}\n", "network.ingress[0].to"},
       {"workloads: [{name: w, command: [/x], user: 0}]\n", "workloads[0].user"},
       {"workloads: [{name: w, command: [/x], restart: {delay: 1s}}]\n",
        "workloads[0].restart.delay"},

@@ -1,0 +1,179 @@
+// Network modes and socket families as a tenant's workload sees them, from
+// inside real sandboxes: none has loopback only, host shares the host's links,
+// isolated gets eth0 with its pool address and a default route, and socket
+// families outside the profile's list fail with the seccomp action.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "kernel_test_env.h"
+#include "net/network_host.h"
+#include "net_test_support.h"
+#include "sandbox_fixture.h"
+
+namespace bulkhead::testing {
+namespace {
+
+// EXDEV: socket(2) never fails with it by itself, so it can only come from seccomp.
+constexpr int kSeccompErrno = 18;
+
+// Interface names from /proc/net/dev text.
+std::set<std::string> interfaces(const std::string& proc_net_dev) {
+  std::set<std::string> out;
+  std::istringstream in(proc_net_dev);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) {
+      continue;
+    }
+    std::string name = line.substr(0, colon);
+    name.erase(0, name.find_first_not_of(' '));
+    out.insert(name);
+  }
+  return out;
+}
+
+class NetModes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    BULKHEAD_REQUIRE_ROOT();
+    host_ = std::make_unique<SandboxHost>();
+  }
+  RunResult run(isolation::Tenant& t, std::vector<std::string> argv) {
+    auto r = SandboxHost::run(t, std::move(argv));
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
+    return r.ok() ? *r : RunResult{};
+  }
+  std::unique_ptr<SandboxHost> host_;
+};
+
+TEST_F(NetModes, NoneSeesOnlyLoopback) {
+  auto t = host_->make_tenant(host_->profile_yaml("net-none", "network: {mode: none}\n"));
+  ASSERT_TRUE(t.ok()) << t.error().to_string();
+  EXPECT_EQ((*t)->network().mode, config::NetworkMode::kNone);
+  auto r = run(**t, {"/usr/bin/cat", "/proc/net/dev"});
+  EXPECT_EQ(interfaces(r.out), std::set<std::string>{"lo"}) << r.out;
+}
+
+TEST_F(NetModes, HostSeesTheHostsInterfaces) {
+  auto t = host_->make_tenant(host_->profile_yaml("net-host", "network: {mode: host}\n"));
+  ASSERT_TRUE(t.ok()) << t.error().to_string();
+  EXPECT_EQ((*t)->namespaces().net_fd(), -1);
+  std::stringstream own;
+  own << std::ifstream("/proc/net/dev").rdbuf();
+  auto r = run(**t, {"/usr/bin/cat", "/proc/net/dev"});
+  auto seen = interfaces(r.out);
+  EXPECT_GT(seen.size(), 1u) << r.out;
+  EXPECT_EQ(seen, interfaces(own.str())) << r.out;
+}
+
+TEST_F(NetModes, HostModeCannotReachTheHostsAbstractUnixSockets) {
+  // A listening abstract socket of the "host" (this test process).
+  const std::string name = "bulkhead-test-" + std::to_string(::getpid());
+  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::memcpy(sa.sun_path + 1, name.data(), name.size());
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&sa), len), 0);
+  ASSERT_EQ(::listen(listener.get(), 4), 0);
+  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(::connect(probe.get(), reinterpret_cast<sockaddr*>(&sa), len), 0);  // it is reachable
+
+  const std::string script =
+      "import socket\n"
+      "s = socket.socket(socket.AF_UNIX)\n"
+      "try:\n"
+      "    s.connect('\\0" +
+      name +
+      "')\n"
+      "    print('connected')\n"
+      "except OSError as e:\n"
+      "    print('errno', e.errno)\n";
+  auto host = host_->make_tenant(host_->profile_yaml("net-host-unix", "network: {mode: host}\n"));
+  ASSERT_TRUE(host.ok()) << host.error().to_string();
+  EXPECT_EQ(run(**host, {"/usr/bin/python3", "-c", script}).out, "errno 1\n");  // EPERM: scoped
+  // In its own network namespace the name does not exist at all.
+  auto none = host_->make_tenant(host_->profile_yaml("net-none-unix", ""));
+  ASSERT_TRUE(none.ok()) << none.error().to_string();
+  EXPECT_EQ(run(**none, {"/usr/bin/python3", "-c", script}).out, "errno 111\n");  // ECONNREFUSED
+}
+
+TEST_F(NetModes, IsolatedGetsItsAddressAndRouteBeforeTheWorkloadRuns) {
+  // Everything in a namespace standing in for the host, so the machine's own
+  // network is never touched; the pool is the test-only 10.233.2.0/24.
+  auto fake_host = new_netns();
+  ASSERT_TRUE(fake_host.ok());
+  TempDir state;
+  net::NetworkHostConfig config;
+  config.bridge = "bhm" + std::to_string(::getpid() % 10000);
+  config.pool = *net::parse_pool_config("10.233.2.0/24", "");
+  config.state_file = state.path() + "/addresses.json";
+  in_netns(fake_host->get(), [&] {
+    auto network = net::NetworkHost::open(config);
+    ASSERT_TRUE(network.ok()) << network.error().to_string();
+    {
+      auto t = host_->make_tenant(host_->profile_yaml("net-iso", "network: {mode: isolated}\n"),
+                                  network->get());
+      ASSERT_TRUE(t.ok()) << t.error().to_string();
+      ASSERT_TRUE((*t)->network().addresses.has_value());
+      EXPECT_EQ((*t)->network().addresses->ipv4.address(), "10.233.2.2");
+      auto addr = run(**t, {"/usr/bin/ip", "-o", "-4", "addr", "show", "dev", "eth0"});
+      EXPECT_NE(addr.out.find("inet 10.233.2.2/32"), std::string::npos) << addr.out;
+      auto route = run(**t, {"/usr/bin/ip", "route", "show", "default"});
+      EXPECT_NE(route.out.find("default via 10.233.2.1 dev eth0"), std::string::npos) << route.out;
+      auto links = run(**t, {"/usr/bin/cat", "/proc/net/dev"});
+      EXPECT_EQ(interfaces(links.out), (std::set<std::string>{"lo", "eth0"})) << links.out;
+    }
+    // The tenant is gone: so are its link and the bridge the agent made for it.
+    std::vector<std::string> left = link_names(fake_host->get());
+    EXPECT_EQ(left, std::vector<std::string>{"lo"});
+  });
+}
+
+TEST_F(NetModes, IsolatedWithoutTheAgentsNetworkIsRefused) {
+  auto t = host_->make_tenant(host_->profile_yaml("net-iso2", "network: {mode: isolated}\n"));
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.error().message.find("isolated"), std::string::npos) << t.error().message;
+}
+
+TEST_F(NetModes, SocketFamiliesOutsideTheListAreDenied) {
+  auto t = host_->make_tenant(host_->profile_yaml(
+      "net-families", "network: {socket_families: [AF_UNIX, AF_INET]}\nseccomp: {errno: " +
+                          std::to_string(kSeccompErrno) + "}\n"));
+  ASSERT_TRUE(t.ok()) << t.error().to_string();
+  auto r = run(**t, {"/helpers/socket_probe", "unix:stream", "inet:dgram", "inet6:dgram",
+                     "netlink:raw", "packet:dgram", "alg:stream", "inet:raw"});
+  const std::string e = std::to_string(kSeccompErrno);
+  EXPECT_EQ(r.out, "unix:stream=0 inet:dgram=0 inet6:dgram=" + e + " netlink:raw=" + e +
+                       " packet:dgram=" + e + " alg:stream=" + e + " inet:raw=" + e + "\n");
+}
+
+TEST_F(NetModes, RawSocketsOnlyWhenGranted) {
+  // Tenant root keeps CAP_NET_RAW for its own network namespace, so only the
+  // seccomp filter stands between it and a raw socket.
+  const std::string caps = "  capabilities: [NET_RAW]\n";
+  auto denied = host_->make_tenant(host_->profile_yaml(
+      "net-raw-no", caps + "seccomp: {errno: " + std::to_string(kSeccompErrno) + "}\n"));
+  ASSERT_TRUE(denied.ok()) << denied.error().to_string();
+  auto r = run(**denied, {"/helpers/socket_probe", "inet:raw"});
+  EXPECT_EQ(r.out, "inet:raw=" + std::to_string(kSeccompErrno) + "\n");
+
+  auto granted = host_->make_tenant(
+      host_->profile_yaml("net-raw-yes", caps + "network: {raw_sockets: true}\nseccomp: {errno: " +
+                                             std::to_string(kSeccompErrno) + "}\n"));
+  ASSERT_TRUE(granted.ok()) << granted.error().to_string();
+  auto g = run(**granted, {"/helpers/socket_probe", "inet:raw"});
+  EXPECT_EQ(g.out, "inet:raw=0\n");
+}
+
+}  // namespace
+}  // namespace bulkhead::testing
