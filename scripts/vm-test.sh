@@ -141,6 +141,10 @@ ensure_host_packages() {
     missing "cannot install ${need[*]} (apt-get install ${need[*]})"
   fi
 }
+# apt is not safe to run twice at once (its lists and dpkg locks): runs of
+# the two kernels side by side take turns until the kernel is fetched.
+exec 7>/run/lock/bulkhead-vm-test.apt.lock
+flock 7
 ensure_host_packages
 
 mkdir -p "$cache"/{kernels,images,runs}
@@ -302,6 +306,8 @@ build_modules_image() {
 base_packages=(
   systemd systemd-sysv udev kmod dbus procps iproute2 util-linux
   cmake python3 bpftool
+  # used by kernel tests: a real rsyslogd for the syslog sinks
+  rsyslog
   libbpf1 libelf1 zlib1g libseccomp2 libcap2 libsystemd0 libboost-program-options1.74.0
   libspdlog1.10 libfmt9 libyaml-cpp0.7
 )
@@ -436,6 +442,7 @@ if [[ $fetched == no ]]; then
   log "NOTE: apt-get download $kpkg failed: booting the cached $cached"
   kpkg=$cached
 fi
+flock -u 7
 kdir=$cache/kernels/$kpkg
 kver=$(cat "$kdir/kver")
 kernel=$kdir/boot/vmlinuz-$kver

@@ -245,10 +245,10 @@ Profile parse_profile(ErrorSink& sink, const YAML::Node& root, ProfileMarks& mar
   if (is_other_version(sink, root)) {
     return p;
   }
-  auto m = MapFields::read(sink, Field{"", YAML::Node(), root},
-                           {"version", "tenant", "ids", "hostname", "namespaces", "filesystem",
-                            "process", "landlock", "seccomp", "limits", "network", "workloads",
-                             "events"});
+  auto m = MapFields::read(
+      sink, Field{"", YAML::Node(), root},
+      {"version", "tenant", "ids", "hostname", "namespaces", "filesystem", "process", "landlock",
+       "seccomp", "limits", "network", "workloads", "events"});
   if (!m) {
     return p;
   }

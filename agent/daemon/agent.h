@@ -17,9 +17,9 @@
 #include "common/result.h"
 #include "config/profile_loader.h"
 #include "daemon/event_loop.h"
+#include "events/event.h"
 #include "events/event_bus.h"
 #include "events/sink_spec.h"
-#include "events/event.h"
 #include "isolation/workload.h"
 
 namespace bulkhead::cgroup {
@@ -193,7 +193,7 @@ class Agent {
   std::unique_ptr<events::EventBus> events_;
   std::unique_ptr<cgroup::CgroupTree> tree_;
   std::unique_ptr<events::KernelEventSource> kernel_events_;  // tenants untrack on destruction
-  std::unique_ptr<net::NetworkHost> network_;  // the tenants' links hold its bridge
+  std::unique_ptr<net::NetworkHost> network_;                 // the tenants' links hold its bridge
   // After tree_, kernel_events_ and network_: destroyed first.
   std::unique_ptr<TenantSet> tenants_;
   bool shutting_down_ = false;

@@ -121,7 +121,7 @@ class ManagedTenant {
   config::Profile profile_;
   std::unique_ptr<isolation::Tenant> tenant_;
   std::unique_ptr<net::TenantNetPolicy> net_policy_;  // attached before any workload starts
-  bool tracked_ = false;  // by context_.events
+  bool tracked_ = false;                              // by context_.events
   std::map<std::string, std::unique_ptr<Supervisor>> supervisors_;
   std::set<std::string> retiring_;  // removed from the profile, stopping
   std::map<std::string, Adhoc> adhoc_;

@@ -144,7 +144,12 @@ security() {
 # that its workload runs and writes to its data directory.
 tenant_cgroup() {
   local dir
-  dir=$(timeout 30 bulkheadctl tenants 2>/dev/null | awk -v t="$1" '$1 == t { print $4 }')
+  dir=$(timeout 30 bulkheadctl --json tenants 2>/dev/null | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+for t in doc.get("tenants", []) if isinstance(doc, dict) else doc:
+    if t.get("name") == sys.argv[1]:
+        print(t.get("cgroup_path", ""))' "$1" 2>/dev/null)
   if [[ -z $dir ]]; then
     dir=$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$1" | head -1)
   fi

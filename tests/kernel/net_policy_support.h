@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "bpf/fs_mounts.h"
+#include "cgroup/layout.h"
 #include "common/file_util.h"
 #include "common/unique_fd.h"
 #include "kernel_test_env.h"
@@ -98,8 +99,14 @@ inline bool link_namespaces(const NetNs& a, const std::string& a_if, const std::
 // A cgroup2 directory of the test's own (the tenant cgroup), removed at the end.
 class TestCgroup2 {
  public:
-  TestCgroup2() : path_("/sys/fs/cgroup/unified/bulkhead-nettest-" + unique_suffix()) {
+  // At the cgroup2 root: /sys/fs/cgroup/unified on hybrid hosts, /sys/fs/cgroup
+  // on unified ones (the VM matrix).
+  TestCgroup2() : path_(unified_mount() + "/bulkhead-nettest-" + unique_suffix()) {
     ok_ = ::mkdir(path_.c_str(), 0755) == 0;
+  }
+  static std::string unified_mount() {
+    auto host = cgroup::detect_host_cgroups();
+    return host.ok() ? host->unified_mount : "/sys/fs/cgroup/unified";
   }
   ~TestCgroup2() {
     for (int i = 0; i < 200 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++i) {

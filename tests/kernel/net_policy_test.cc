@@ -589,7 +589,8 @@ TEST_F(NetPolicyTest, FailedAdoptionKeepsThePreviousEnforcement) {
 
 TEST_F(NetPolicyTest, AttachFailsClosedWithAReason) {
   TenantPolicyOptions o = options("broken");
-  o.cgroup_dir = "/sys/fs/cgroup/unified/does-not-exist-" + testing::unique_suffix();
+  o.cgroup_dir =
+      testing::TestCgroup2::unified_mount() + "/does-not-exist-" + testing::unique_suffix();
   auto compiled = compile_policy(NetworkSpec{}, {});
   ASSERT_TRUE(compiled.ok());
   auto p = TenantNetPolicy::attach(o, *compiled);
