@@ -58,6 +58,10 @@ function(bpf_object NAME SOURCE)
     COMMENT "BPF skeleton ${NAME}.skel.h"
     VERBATIM)
   add_custom_target(bpf_${NAME}_gen DEPENDS ${skel})
+  # vmlinux.h is made by bpf_vmlinux_h alone: with the Makefile generator each
+  # target that lists the file would run its own copy of the command, and two
+  # programs built in parallel would race on the same output.
+  add_dependencies(bpf_${NAME}_gen bpf_vmlinux_h)
   # bpf_skeletons: every generated header, without compiling any C++ (scripts/lint.sh
   # needs them for clang-tidy).
   if(NOT TARGET bpf_skeletons)
