@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
 #include "common/file_util.h"
 #include "common/scope_exit.h"
 #include "common/unique_fd.h"
@@ -96,21 +97,6 @@ Result<Assignments> load_state(const std::string& path) {
   }
 }
 
-Status write_all(int fd, const std::string& data, const std::string& what) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return errno_error("write " + what);
-    }
-    done += static_cast<size_t>(n);
-  }
-  return {};
-}
-
 // A crash at any point leaves either the old or the new file, never a torn one:
 // a torn file would be "corrupt" and stop the agent, a lost one would hand the
 // same ids to another tenant.
@@ -119,30 +105,7 @@ Status save_state(const std::string& path, const Assignments& state) {
   for (const auto& [name, r] : state) {
     doc["tenants"][name] = {{"base", r.base}, {"count", r.count}};
   }
-  std::string data = doc.dump(2) + "\n";
-
-  std::string tmp = path + ".XXXXXX";
-  UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
-  if (!fd) {
-    return errno_error("create temporary file for " + path);
-  }
-  ScopeExit remove_tmp([&] { ::unlink(tmp.c_str()); });
-  BULKHEAD_TRY(write_all(fd.get(), data, tmp));
-  if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0) {
-    return errno_error("sync " + tmp);
-  }
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return errno_error("rename " + tmp + " to " + path);
-  }
-  remove_tmp.dismiss();
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  auto dfd = open_dir(dir);
-  if (!dfd.ok() || ::fsync(dfd->get()) != 0) {
-    return errno_error("sync directory " + dir);
-  }
-  return {};
+  return write_file_atomic(path, doc.dump(2) + "\n", 0644);
 }
 
 struct Reserved {
