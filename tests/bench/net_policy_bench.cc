@@ -15,7 +15,13 @@
 //  tcp: socket + connect + close(RST) to a listener that accepts (packets pass
 //       the cgroup_skb hooks or nft's output chain);
 //  udp: connect() of one UDP socket, repeated (no packet: the connect4 hook only).
+//
+// Then, per policy size, one more pass with the kernel's BPF run-time statistics
+// on (BPF_ENABLE_STATS): how often each hook ran per connect and how long it
+// took, read from the programs attached to the tenant's cgroup. That is the
+// policy's own CPU cost per connect, which machine noise barely moves.
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -26,6 +32,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -109,8 +116,8 @@ std::string nft_ruleset(int rules, const std::string& cgroup_rel) {
   return s;
 }
 
-// In the child: connects per second for both figures.
-Rates measure_in_child(int connects) {
+// In the child: connects per second for both figures (UDP unless `tcp_only`).
+Rates measure_in_child(int connects, bool tcp_only) {
   sockaddr_in tcp{};
   tcp.sin_family = AF_INET;
   tcp.sin_port = htons(kTcpPort);
@@ -132,6 +139,9 @@ Rates measure_in_child(int connects) {
   std::chrono::duration<double> t = std::chrono::steady_clock::now() - start;
   r.tcp = connects / t.count();
   r.tcp_cpu = connects / (cpu_seconds() - cpu_start);
+  if (tcp_only) {
+    return r;
+  }
   int u = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   const int udp_connects = connects * 10;
   start = std::chrono::steady_clock::now();
@@ -216,7 +226,7 @@ struct Bench {
     return "/tmp/" + netns + "-nft-" + std::to_string(rules);
   }
 
-  Rates run(int connects) {
+  Rates run(int connects, bool tcp_only = false) {
     int p[2];
     if (::pipe(p) != 0) {
       return {};
@@ -230,7 +240,7 @@ struct Bench {
           ::setns(netns_fd.get(), CLONE_NEWNET) != 0) {
         ::_exit(1);
       }
-      Rates r = measure_in_child(connects);
+      Rates r = measure_in_child(connects, tcp_only);
       (void)::write(p[1], &r, sizeof(r));
       ::_exit(0);
     }
@@ -247,6 +257,75 @@ struct Bench {
     return r;
   }
 };
+
+// Run count and run time of every program attached to the cgroup, per hook.
+struct HookStats {
+  const char* hook;
+  uint64_t runs = 0;
+  uint64_t ns = 0;
+};
+
+std::vector<HookStats> hook_stats(const std::string& cgroup) {
+  static constexpr std::pair<const char*, bpf_attach_type> kHooks[] = {
+      {"sock_create", BPF_CGROUP_INET_SOCK_CREATE},
+      {"connect4", BPF_CGROUP_INET4_CONNECT},
+      {"connect6", BPF_CGROUP_INET6_CONNECT},
+      {"sendmsg4", BPF_CGROUP_UDP4_SENDMSG},
+      {"sendmsg6", BPF_CGROUP_UDP6_SENDMSG},
+      {"bind4", BPF_CGROUP_INET4_BIND},
+      {"bind6", BPF_CGROUP_INET6_BIND},
+      {"skb_egress", BPF_CGROUP_INET_EGRESS},
+      {"skb_ingress", BPF_CGROUP_INET_INGRESS}};
+  std::vector<HookStats> out;
+  UniqueFd cg(::open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  for (const auto& [name, type] : kHooks) {
+    HookStats h{name};
+    std::array<__u32, 8> ids{};
+    __u32 count = ids.size();
+    if (cg && bpf_prog_query(cg.get(), type, 0, nullptr, ids.data(), &count) == 0) {
+      for (__u32 i = 0; i < count; ++i) {
+        UniqueFd prog(bpf_prog_get_fd_by_id(ids[i]));
+        bpf_prog_info info{};
+        __u32 len = sizeof(info);
+        if (prog && bpf_obj_get_info_by_fd(prog.get(), &info, &len) == 0) {
+          h.runs += info.run_cnt;
+          h.ns += info.run_time_ns;
+        }
+      }
+    }
+    out.push_back(h);
+  }
+  return out;
+}
+
+// One pass with run-time statistics on: programs' ns per connect, per hook.
+void print_hook_costs(Bench& bench, const std::string& name, int connects) {
+  UniqueFd stats(bpf_enable_stats(BPF_STATS_RUN_TIME));
+  if (!stats) {
+    (void)std::printf("%-11s (BPF_ENABLE_STATS refused: %s)\n", name.c_str(), std::strerror(errno));
+    return;
+  }
+  auto before = hook_stats(bench.cgroup);
+  Rates r = bench.run(connects, /*tcp_only=*/true);
+  auto after = hook_stats(bench.cgroup);
+  double total_ns = 0;
+  std::string parts;
+  for (size_t i = 0; i < after.size(); ++i) {
+    const double runs = static_cast<double>(after[i].runs - before[i].runs);
+    if (runs == 0) {
+      continue;
+    }
+    const double ns = static_cast<double>(after[i].ns - before[i].ns);
+    total_ns += ns / connects;
+    char buf[96];
+    (void)std::snprintf(buf, sizeof(buf), "  %s %.1fx%.0fns", after[i].hook, runs / connects,
+                        ns / runs);
+    parts += buf;
+  }
+  const double connect_ns = 1e9 / r.tcp_cpu;
+  (void)std::printf("%-11s %7.0f ns of %6.0f ns (%4.1f %%)%s\n", name.c_str(), total_ns, connect_ns,
+                    100.0 * total_ns / connect_ns, parts.c_str());
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -350,6 +429,23 @@ int main(int argc, char** argv) {
                       med(name, "tcp_cpu"), med(name, "tcp_cpu") / med("none", "tcp_cpu"),
                       vs_nft.c_str(), med(name, "tcp"), med(name, "udp_cpu"),
                       med(name, "udp_cpu") / med("none", "udp_cpu"), med(name, "udp"));
+  }
+  (void)std::printf(
+      "\nBPF programs' own time per TCP connect (kernel run-time statistics, one pass of %d "
+      "connects;\nhook: runs per connect x ns per run; the share is of the connecting "
+      "process's CPU time per connect)\n",
+      connects);
+  for (int n : sizes) {
+    net::TenantPolicyOptions o;
+    o.tenant = "bench";
+    o.cgroup_dir = bench.cgroup;
+    o.pin_root = bench.pins;
+    auto policy = net::TenantNetPolicy::attach(o, compiled[n]);
+    if (!policy.ok()) {
+      (void)std::fprintf(stderr, "%s\n", policy.error().to_string().c_str());
+      return 1;
+    }
+    print_hook_costs(bench, "bpf " + std::to_string(n), connects);
   }
   return 0;
 }
