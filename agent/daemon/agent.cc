@@ -82,6 +82,19 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   }
   agent->events_ = std::move(*bus);
   agent->schedule_drop_report();
+  auto marker = RunMarker::start(options.state_dir + "/agent-run.json", agent->started_unix_ms_);
+  if (!marker.ok()) {
+    return marker.error();
+  }
+  if (auto gap = unclean_stop_event(marker->previous(), agent->started_unix_ms_)) {
+    spdlog::warn(
+        "the previous agent (pid {}) did not stop cleanly: events of its last moments "
+        "are lost (reported as agent.drop)",
+        marker->previous()->pid);
+    agent->events_->publish(std::move(*gap));
+  }
+  agent->run_marker_ = std::move(*marker);
+  agent->schedule_heartbeat();
 
   // Under systemd with Delegate=, this moves the agent into a leaf of its unit's
   // cgroup; the tree then goes beside it.
@@ -138,6 +151,7 @@ Agent::~Agent() {
   // Normally shutdown() has emptied everything; otherwise the grace period is
   // waited for here, without the loop.
   tenants_.reset();
+  mark_clean_stop();
   if (kernel_events_) {
     loop_.remove_fd(kernel_events_->fd());
     kernel_events_.reset();
@@ -153,6 +167,27 @@ void Agent::schedule_drop_report() {
     events_->report_drops();
     schedule_drop_report();
   });
+}
+
+void Agent::schedule_heartbeat() {
+  // How stale "last seen" can be in the report of a crash.
+  constexpr std::chrono::seconds kHeartbeat{10};
+  timers_->add(kHeartbeat, [this] {
+    if (auto st = run_marker_->heartbeat(unix_ms_now()); !st.ok()) {
+      spdlog::warn("{}", st.error().to_string());
+    }
+    schedule_heartbeat();
+  });
+}
+
+void Agent::mark_clean_stop() {
+  if (!run_marker_) {
+    return;
+  }
+  if (auto st = run_marker_->mark_clean_stop(unix_ms_now()); !st.ok()) {
+    spdlog::warn("{}", st.error().to_string());
+  }
+  run_marker_.reset();
 }
 
 Status Agent::start_kernel_events() {
@@ -334,6 +369,7 @@ void Agent::shutdown(std::function<void()> done) {
     // Runs as the set's last act: it may be destroyed now.
     tenants_.reset();
     tree_.reset();
+    mark_clean_stop();
     shut_down_ = true;
     spdlog::info("shutdown complete");
     auto waiters = std::move(shutdown_waiters_);

@@ -17,6 +17,7 @@
 #include "common/result.h"
 #include "config/profile_loader.h"
 #include "daemon/event_loop.h"
+#include "daemon/run_marker.h"
 #include "events/event.h"
 #include "events/event_bus.h"
 #include "events/sink_spec.h"
@@ -180,6 +181,9 @@ class Agent {
   [[nodiscard]] std::string addresses_file() const;
   void log_startup_report() const;
   void schedule_drop_report();
+  void schedule_heartbeat();
+  // Records a clean stop: every workload was stopped, nothing went unreported.
+  void mark_clean_stop();
   // Loads the event programs and reads their ring buffer on the loop.
   Status start_kernel_events();
 
@@ -188,6 +192,7 @@ class Agent {
   int64_t started_unix_ms_ = 0;
   std::string cgroup_layout_;
   std::string kernel_features_;
+  std::optional<RunMarker> run_marker_;  // after a crash, the next agent reports the gap
   // Before the tenants: destroyed after them, so that events published while
   // they are torn down still reach the sinks, which write what they hold.
   std::unique_ptr<events::EventBus> events_;

@@ -319,5 +319,33 @@ TEST_F(E2E, ShutdownLeavesNoCgroups) {
   EXPECT_NE(::lstat(socket_.c_str(), &st), 0) << "socket left behind";
 }
 
+// A crashed agent cannot report the end of its own run: the next one does, as
+// an agent.drop event, and after a clean stop it does not.
+TEST_F(E2E, RestartAfterACrashReportsTheGapOnce) {
+  auto p = std::make_unique<Proc>(
+      ctl_args({"run", "--tenant", "alpha", "--name", "victim", "--", "sleep", "100"}));
+  ASSERT_TRUE(eventually([&] { return workload_state("victim") == "running"; }));
+  const pid_t crashed = daemon_->pid();
+  ASSERT_EQ(::kill(crashed, SIGKILL), 0);
+  daemon_->finish();
+  daemon_.reset();
+  p->finish();
+  start_daemon();
+  Output o = ctl({"events", "--type", "agent.drop"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("reason=unclean_stop"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("previous_pid=" + std::to_string(crashed)), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("last_seen=20"), std::string::npos) << o.out;
+
+  // This one stops cleanly: the next start reports nothing.
+  ASSERT_EQ(::kill(daemon_->pid(), SIGTERM), 0);
+  EXPECT_EQ(daemon_->finish().code, 0);
+  daemon_.reset();
+  start_daemon();
+  o = ctl({"events", "--type", "agent.drop"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out.find("unclean_stop"), std::string::npos) << o.out;
+}
+
 }  // namespace
 }  // namespace bulkhead::api
