@@ -239,5 +239,16 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[i];
   std::vector<std::string> args(argv + i + 1, argv + argc);
+  // `bulkheadctl events --help`: the usage, which lists every command's
+  // options; words after `--` belong to the workload (`run -- ls --help`).
+  for (const auto& a : args) {
+    if (a == "--") {
+      break;
+    }
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+  }
   return dispatch(g, command, args);
 }

@@ -225,6 +225,15 @@ TEST_F(E2E, SignalsToCtlAreForwarded) {
   EXPECT_EQ(o.code, 128 + SIGINT) << o.err;
 }
 
+TEST_F(E2E, HelpAfterACommandPrintsTheUsageButRunPassesItOn) {
+  Output o = ctl({"events", "--help"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("Usage: bulkheadctl"), std::string::npos) << o.out;
+  o = ctl({"run", "--tenant", "alpha", "--", "sh", "-c", "echo \"$1\"", "sh", "--help"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "--help\n");
+}
+
 TEST_F(E2E, UnknownTenantIsACtlError) {
   Output o = ctl({"run", "--tenant", "nope", "--", "true"});
   EXPECT_EQ(o.code, 125);
