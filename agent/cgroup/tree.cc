@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "cgroup/limits.h"
 #include "cgroup/limits_v1.h"
@@ -97,25 +99,38 @@ Status ensure_memory_hierarchy(const CgroupDir& dir) {
 
 bool path_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
-// A tenant directory left by a previous agent may be reused only if no process
-// lives in it or below it.
-Status check_stale_is_empty(const std::string& path, bool is_v2) {
-  Result<bool> busy = false;
+Result<bool> stale_is_populated(const std::string& path, bool is_v2) {
   if (is_v2 && path_exists(path + "/cgroup.events")) {
     auto events = read_file(path + "/cgroup.events");
-    busy = events ? parse_populated(*events) : Result<bool>(events.error());
-  } else {
-    busy = detail::subtree_has_procs(path);
+    return events ? parse_populated(*events) : Result<bool>(events.error());
   }
-  if (!busy) {
-    return busy.error().context("checking the existing cgroup " + path);
+  return detail::subtree_has_procs(path);
+}
+
+// A tenant directory left by a previous agent may be reused only if no process
+// lives in it or below it. Right after that agent was killed its workloads are
+// still dying (their sandbox init gets SIGKILL as its parent-death signal and
+// the kernel then kills the rest of its pid namespace), so a populated
+// directory is given a short, bounded while to empty before it is refused.
+Status check_stale_is_empty(const std::string& path, bool is_v2) {
+  constexpr auto kDyingGrace = std::chrono::seconds(2);
+  constexpr auto kPollEvery = std::chrono::milliseconds(20);
+  const auto deadline = std::chrono::steady_clock::now() + kDyingGrace;
+  for (;;) {
+    auto busy = stale_is_populated(path, is_v2);
+    if (!busy) {
+      return busy.error().context("checking the existing cgroup " + path);
+    }
+    if (!*busy) {
+      return {};
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Error{EBUSY, "the cgroup " + path +
+                              " already exists and holds processes (left by a previous agent?); "
+                              "not reusing it"};
+    }
+    std::this_thread::sleep_for(kPollEvery);
   }
-  if (*busy) {
-    return Error{EBUSY, "the cgroup " + path +
-                            " already exists and holds processes (left by a previous agent?); "
-                            "not reusing it"};
-  }
-  return {};
 }
 
 }  // namespace

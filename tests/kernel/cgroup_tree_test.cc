@@ -360,6 +360,31 @@ TEST_F(CgroupTreeTest, StaleTenantWithProcessesIsRefused) {
   }
 }
 
+// Right after an agent was killed its workloads are still dying: a stale
+// tenant whose last process exits within the grace is reused, not refused.
+TEST_F(CgroupTreeTest, StaleTenantWhoseProcessesAreDyingIsReused) {
+  auto tree = CgroupTree::create(host_, name_);
+  ASSERT_TRUE(tree.ok()) << tree.error().to_string();
+  const std::string stale = (*tree)->v2_path() + "/acme/old";
+  ASSERT_TRUE(make_dirs(stale, 0755).ok());
+  ScopeExit cleanup([&] {
+    (void)write_file(stale + "/cgroup.kill", "1");
+    eventually([&] { return ::rmdir(stale.c_str()) == 0 || errno == ENOENT; });
+    ::rmdir(((*tree)->v2_path() + "/acme").c_str());
+  });
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::usleep(300 * 1000);
+    ::_exit(0);
+  }
+  Child child(pid);
+  ASSERT_TRUE(write_file(stale + "/cgroup.procs", std::to_string(pid)).ok());
+
+  auto tenant = (*tree)->create_tenant("acme", config::Limits{});
+  ASSERT_TRUE(tenant.ok()) << tenant.error().to_string();
+  EXPECT_FALSE(exists(stale));  // the stale child was removed on reuse
+}
+
 TEST_F(CgroupTreeTest, AdoptedTreeRootIsKept) {
   const std::string root = host_.unified_mount + "/" + name_;
   ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
