@@ -12,6 +12,7 @@
 #include "cgroup/placement.h"
 #include "cgroup/tree.h"
 #include "common/file_util.h"
+#include "common/unix_time.h"
 #include "daemon/agent_check.h"
 #include "daemon/profile_validation.h"
 #include "daemon/tenant_set.h"
@@ -22,12 +23,6 @@
 
 namespace bulkhead::daemon {
 namespace {
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status make_state_dirs(const std::string& state_dir) {
   // 0711: tenants must traverse it to reach the staging dir (see

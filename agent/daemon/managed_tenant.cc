@@ -8,6 +8,7 @@
 
 #include "bpf/exec_counter.h"
 #include "common/file_util.h"
+#include "common/unix_time.h"
 #include "daemon/profile_diff.h"
 #include "daemon/stop_counter.h"
 #include "net/network_host.h"
@@ -29,12 +30,6 @@ bool valid_run_name(const std::string& name) {
     }
   }
   return true;
-}
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace

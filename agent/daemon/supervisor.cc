@@ -3,18 +3,10 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 
+#include "common/unix_time.h"
 #include "daemon/restart_policy.h"
 
 namespace bulkhead::daemon {
-namespace {
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Result<std::unique_ptr<Supervisor>> Supervisor::create(EventLoop& loop, isolation::Tenant& tenant,
                                                        config::WorkloadSpec spec,
