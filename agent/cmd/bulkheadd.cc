@@ -19,6 +19,7 @@
 
 #include <boost/program_options.hpp>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -40,6 +41,7 @@ using namespace bulkhead;  // NOLINT(google-build-using-namespace): a main
 namespace {
 
 constexpr const char* kDefaultConfig = "/etc/bulkhead/bulkheadd.conf";
+constexpr const char* kDefaultRulesDir = "/etc/bulkhead/rules.d";
 constexpr int kExitUsage = 2;
 
 struct Settings {
@@ -47,6 +49,7 @@ struct Settings {
   std::string config_path;
   bool check = false;
   std::string test_event_fifo;
+  bool no_default_rules = false;  // the default rules directory does not exist
 };
 
 // Option values that are parsed further after program_options is done.
@@ -65,6 +68,9 @@ po::options_description shared_options(Settings& s, RawOptions& raw) {
   o.add_options()  //
       ("profiles", po::value(&s.agent.profiles_dir)->default_value(d.profiles_dir),
        "directory of tenant profiles (*.yaml, *.yml)")  //
+      ("rules", po::value(&s.agent.rules_dir)->default_value(kDefaultRulesDir),
+       "directory of detection rules (*.yaml, *.yml; docs/detection.md), loaded at start and "
+       "on reload; when the default directory does not exist, no rules run")  //
       ("socket", po::value(&s.agent.socket_path)->default_value(d.socket_path),
        "path of the control API socket")  //
       ("state-dir", po::value(&s.agent.state_dir)->default_value(d.state_dir),
@@ -207,6 +213,13 @@ int parse_settings(int argc, char** argv, Settings& s) {
     return kExitUsage;
   }
   s.check = vm.count("check") != 0U;
+  // A directory named on purpose must exist; the default one is optional so
+  // that an agent without detection configured still starts.
+  std::error_code ec;
+  if (vm["rules"].defaulted() && !std::filesystem::exists(s.agent.rules_dir, ec)) {
+    s.agent.rules_dir.clear();
+    s.no_default_rules = true;
+  }
 
   auto grace = parse_ms("stop-grace", raw.stop_grace);
   auto reset = parse_ms("restart-reset-after", raw.restart_reset);
@@ -283,6 +296,9 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   bridge_libbpf_logging();
+  if (settings.no_default_rules) {
+    spdlog::warn("detection: {} does not exist; no rules run", kDefaultRulesDir);
+  }
   if (settings.check) {
     return run_check(settings);
   }

@@ -18,6 +18,7 @@
 #include "daemon/tenant_set.h"
 #include "daemon/timer_set.h"
 #include "daemon/version.h"
+#include "detect/rule_loader.h"
 #include "events/kernel_source.h"
 #include "net/network_host.h"
 
@@ -34,6 +35,14 @@ Status make_state_dirs(const std::string& state_dir) {
 }
 
 Error no_agent() { return Error{ESHUTDOWN, "the agent is shutting down"}; }
+
+// No directory configured: no rules, which is valid.
+detect::RuleLoadResult load_rules(const std::string& dir) {
+  if (dir.empty()) {
+    return detect::RuleLoadResult{std::make_shared<const detect::RuleSet>(), {}};
+  }
+  return detect::load_rule_dir(dir);
+}
 
 }  // namespace
 
@@ -60,6 +69,12 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
                       profiles.errors_text());
   }
 
+  detect::RuleLoadResult rules = load_rules(options.rules_dir);
+  if (!rules.ok()) {
+    return make_error("invalid detection rules in " + options.rules_dir + ":\n" +
+                      rules.errors_text());
+  }
+
   auto host = cgroup::detect_host_cgroups();
   if (!host.ok()) {
     return host.error().context("detecting cgroups");
@@ -77,6 +92,8 @@ Result<std::unique_ptr<Agent>> Agent::create(const AgentOptions& options, EventL
   }
   agent->events_ = std::move(*bus);
   agent->schedule_drop_report();
+  agent->detector_ = std::make_unique<detect::Detector>(std::move(rules.rules));
+  agent->subscribe_detection();
   auto marker = RunMarker::start(options.state_dir + "/agent-run.json", agent->started_unix_ms_);
   if (!marker.ok()) {
     return marker.error();
@@ -153,6 +170,9 @@ Agent::~Agent() {
   }
   network_.reset();
   tree_.reset();
+  if (detection_subscription_ != 0) {
+    events_->unsubscribe(detection_subscription_);
+  }
   // Each tenant removed its own pins; the root goes when it is empty.
   ::rmdir(("/sys/fs/bpf/" + options_.cgroup_name).c_str());
 }
@@ -183,6 +203,36 @@ void Agent::mark_clean_stop() {
     spdlog::warn("{}", st.error().to_string());
   }
   run_marker_.reset();
+}
+
+void Agent::subscribe_detection() {
+  if (detection_subscription_ != 0) {
+    events_->unsubscribe(detection_subscription_);
+    detection_subscription_ = 0;
+  }
+  // Only the types some rule names reach the detector: the bus's filter
+  // keeps every other event (and every alert) away from it at no cost.
+  const uint64_t mask = detector_->rules().type_mask();
+  if (mask == 0) {
+    return;
+  }
+  events::EventFilter filter;
+  filter.types = mask;
+  detection_subscription_ = events_->subscribe(filter, [this](const events::Event& e) {
+    const bool idle = pending_alerts_.empty();
+    detector_->evaluate(e, detect::Detector::Clock::now(), pending_alerts_);
+    if (idle && !pending_alerts_.empty()) {
+      timers_->post([this] { flush_alerts(); });
+    }
+  });
+}
+
+void Agent::flush_alerts() {
+  std::vector<events::Event> alerts = std::move(pending_alerts_);
+  pending_alerts_.clear();
+  for (auto& a : alerts) {
+    events_->publish(std::move(a));
+  }
 }
 
 Status Agent::start_kernel_events() {
@@ -218,6 +268,8 @@ Status Agent::start_kernel_events() {
 void Agent::log_startup_report() const {
   spdlog::info("bulkheadd {}: state {}, profiles {}, cgroup tree {}", kAgentVersion,
                options_.state_dir, options_.profiles_dir, options_.cgroup_name);
+  spdlog::info("detection: {} rule(s) from {}", detector_->rules().rules().size(),
+               options_.rules_dir.empty() ? "nowhere (no rules directory)" : options_.rules_dir);
   for (const auto& sink : events_->stats().sinks) {
     spdlog::info("event sink {} (queue {})", sink.name, sink.capacity);
   }
@@ -270,6 +322,8 @@ AgentStatus Agent::status() const {
   s.tenants = tenants_ ? tenants_->size() : 0;
   s.workloads_running = tenants_ ? tenants_->running() : 0;
   s.events = events_->stats();
+  s.detection.rules_dir = options_.rules_dir;
+  s.detection.rules = detector_->stats();
   return s;
 }
 
@@ -328,13 +382,19 @@ ReloadReport Agent::reload() {
   for (const auto& w : profiles.warnings) {
     spdlog::warn("{}", w);
   }
-  if (!profiles.ok()) {
+  detect::RuleLoadResult rules = load_rules(options_.rules_dir);
+  if (!profiles.ok() || !rules.ok()) {
     report.errors = std::move(profiles.errors);
+    report.errors.insert(report.errors.end(), rules.errors.begin(), rules.errors.end());
     for (const auto& e : report.errors) {
       spdlog::error("reload refused: {}", e.to_string());
     }
     return report;
   }
+  detector_->replace(std::move(rules.rules));
+  subscribe_detection();
+  spdlog::info("reload: {} detection rule(s) from {}", detector_->rules().rules().size(),
+               options_.rules_dir.empty() ? "nowhere" : options_.rules_dir);
   report = tenants_->apply(profiles.profiles);
   for (const auto& e : report.errors) {
     spdlog::error("reload: {}", e.to_string());

@@ -18,6 +18,7 @@
 #include "config/profile_loader.h"
 #include "daemon/event_loop.h"
 #include "daemon/run_marker.h"
+#include "detect/detector.h"
 #include "events/event.h"
 #include "events/event_bus.h"
 #include "events/sink_spec.h"
@@ -56,6 +57,9 @@ struct AgentOptions {
   std::chrono::milliseconds restart_reset_after{60000};
   // Where kernel events go (docs/events.md); none: only API subscribers see them.
   std::vector<events::SinkSpec> event_sinks;
+  // Detection rules (docs/detection.md): every *.yaml in this directory, loaded
+  // at start and on reload; empty: no rules. Rules see what reaches the bus.
+  std::string rules_dir;
   // How often sinks' losses are reported as agent.drop events.
   std::chrono::milliseconds event_drop_report{10000};
   // The kernel event stream (docs/events-sources.md). On by default: the agent
@@ -127,6 +131,7 @@ struct AgentStatus {
   size_t tenants = 0;
   size_t workloads_running = 0;
   events::BusStats events;
+  detect::DetectionStats detection;
 };
 
 // Ad-hoc runs: the client's stdio fds (received over the socket) go straight to the workload.
@@ -162,7 +167,8 @@ class Agent {
   // with its restart count at zero. Running: nothing to do.
   Status start(const std::string& tenant, const std::string& workload);
 
-  // Validates all profiles first; a bad one changes nothing. Then applies
+  // Validates all profiles and the detection rules first; a bad one changes
+  // nothing (the running rules stay). Then swaps the rules and applies
   // tenant by tenant: limits updated in place, removed tenants stopped, new ones created.
   ReloadReport reload();
 
@@ -186,6 +192,10 @@ class Agent {
   void mark_clean_stop();
   // Loads the event programs and reads their ring buffer on the loop.
   Status start_kernel_events();
+  // Runs the detector on the bus's events of the types its rules name; the
+  // alerts are published from the loop, outside the publish that raised them.
+  void subscribe_detection();
+  void flush_alerts();
 
   AgentOptions options_;
   EventLoop& loop_;
@@ -196,6 +206,9 @@ class Agent {
   // Before the tenants: destroyed after them, so that events published while
   // they are torn down still reach the sinks, which write what they hold.
   std::unique_ptr<events::EventBus> events_;
+  std::unique_ptr<detect::Detector> detector_;
+  events::EventBus::SubscriberId detection_subscription_ = 0;
+  std::vector<events::Event> pending_alerts_;
   std::unique_ptr<cgroup::CgroupTree> tree_;
   std::unique_ptr<events::KernelEventSource> kernel_events_;  // tenants untrack on destruction
   std::unique_ptr<net::NetworkHost> network_;                 // the tenants' links hold its bridge

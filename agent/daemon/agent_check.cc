@@ -9,6 +9,7 @@
 #include "cgroup/layout.h"
 #include "cgroup/placement.h"
 #include "daemon/profile_validation.h"
+#include "detect/rule_loader.h"
 #include "net/address_pool.h"
 #include "net/host_bridge.h"
 
@@ -162,6 +163,11 @@ std::vector<std::string> check_configuration(const AgentOptions& options) {
       line.replace(at, ids_copy.size(), ids);
     }
     problems.push_back(line);
+  }
+  if (!options.rules_dir.empty()) {
+    for (const auto& e : detect::load_rule_dir(options.rules_dir).errors) {
+      problems.push_back(e.to_string());
+    }
   }
   return problems;
 }

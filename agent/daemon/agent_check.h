@@ -15,8 +15,8 @@ Status check_agent_options(const AgentOptions& options);
 
 // The options, the cgroup layout, every profile (alone and against the others),
 // every tenant's sandbox plan (seccomp files, Landlock, rlimits, the filesystem
-// view), the uid/gid range assignment and whether tenants could traverse the
-// state directory. Returns every problem found, one line each; empty when the
+// view), the detection rules, the uid/gid range assignment and whether tenants
+// could traverse the state directory. Returns every problem found, one line each; empty when the
 // agent would start. Writes nothing under the state directory: planning uses
 // the real staging dir when it exists (else a temporary one), and ranges are
 // assigned on a temporary copy of the id state.
