@@ -53,6 +53,17 @@ json to_json(const events::BusStats& stats) {
   return json{{"published", stats.published}, {"sinks", sinks}};
 }
 
+json to_json(const detect::DetectionStats& stats) {
+  json rules = json::array();
+  for (const auto& r : stats.rules) {
+    rules.push_back(json{{"name", r.name},
+                         {"severity", std::string(detect::severity_name(r.severity))},
+                         {"alerts", r.alerts},
+                         {"suppressed", r.suppressed}});
+  }
+  return json{{"rules_dir", stats.rules_dir}, {"rules", rules}};
+}
+
 json to_json(const daemon::AgentStatus& status) {
   return json{
       {"api", kApiVersion},
@@ -64,6 +75,7 @@ json to_json(const daemon::AgentStatus& status) {
       {"tenants", status.tenants},
       {"workloads_running", status.workloads_running},
       {"events", to_json(status.events)},
+      {"detection", to_json(status.detection)},
   };
 }
 

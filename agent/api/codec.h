@@ -17,6 +17,7 @@ nlohmann::json to_json(const isolation::ExitStatus& status);
 nlohmann::json to_json(const daemon::WorkloadInfo& info);
 nlohmann::json to_json(const daemon::TenantInfo& info);
 nlohmann::json to_json(const events::BusStats& stats);
+nlohmann::json to_json(const detect::DetectionStats& stats);
 nlohmann::json to_json(const daemon::AgentStatus& status);
 nlohmann::json to_json(const config::ProfileError& error);
 

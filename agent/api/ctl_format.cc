@@ -205,6 +205,22 @@ std::string format_status(const json& status, int64_t now_unix_ms) {
                   " dropped (queue full), " + str(sink, "failed") + " failed, " +
                   str(sink, "queued") + " queued");
   }
+  if (!status.contains("detection")) {
+    return out;  // an agent older than detection rules
+  }
+  const json detection = member(status, "detection");
+  const json& rules = list(detection, "rules");
+  const std::string dir = text(detection, "rules_dir");
+  key_value(
+      out, "detection rules",
+      std::to_string(rules.size()) + (dir.empty() ? " (no rules directory)" : " from " + dir));
+  // Only the rules that fired: the list of every rule is in --json.
+  for (const auto& rule : rules) {
+    if (num(rule, "alerts") > 0 || num(rule, "suppressed") > 0) {
+      key_value(out, "alerts " + str(rule, "name"),
+                str(rule, "alerts") + " raised, " + str(rule, "suppressed") + " suppressed");
+    }
+  }
   return out;
 }
 
