@@ -1,7 +1,8 @@
 // Detection rules in a real agent: a tenant workload that tries to unshare
 // raises an alert from the shipped rules within a second, attributed to its
-// tenant and workload; a host process doing the same raises nothing; a
-// broken rules file on reload is refused and the running rules keep working.
+// tenant and workload; a host process doing the same raises nothing; a call
+// killed by seccomp raises one too; a broken rules file on reload is refused
+// and the running rules keep working.
 #include <sched.h>
 #include <sys/wait.h>
 
@@ -117,6 +118,25 @@ TEST_F(DetectAgentTest, TenantUnshareRaisesAnAlertAndTheHostsDoesNot) {
     counted |= r.name == "namespace-unshare" && r.alerts >= 1;
   }
   EXPECT_TRUE(counted);
+}
+
+TEST_F(DetectAgentTest, SeccompKilledCallRaisesAnAlert) {
+  use_shipped_rules();
+  agent_->write_profile(
+      "det.yaml", agent_->tenant_yaml("detect", 0,
+                                      "seccomp: {deny: [uname], action: kill}\nworkloads:\n" +
+                                          AgentInstance::sh_workload("job", "uname; sleep 30")));
+  auto s = agent_->start();
+  BULKHEAD_REQUIRE(s.ok(), "agent with the kernel event stream: " +
+                               (s.ok() ? std::string() : s.error().to_string()));
+  auto got = collect({EventType::kAlert});
+  ASSERT_TRUE(run_until([&] { return find_alert(*got, "seccomp-kill", "detect") != nullptr; }, 5s,
+                        "a seccomp-kill alert for the tenant"));
+  const Event* alert = find_alert(*got, "seccomp-kill", "detect");
+  EXPECT_EQ(alert->workload, "job");
+  EXPECT_EQ(alert->process.exe, "/usr/bin/uname");
+  EXPECT_EQ(alert->fields["trigger"]["type"], "process.exit");
+  EXPECT_EQ(alert->fields["trigger"]["fields"]["signal"], "SIGSYS");
 }
 
 TEST_F(DetectAgentTest, BrokenRulesOnReloadKeepTheRunningOnes) {
