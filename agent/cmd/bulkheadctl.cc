@@ -28,7 +28,7 @@ constexpr const char* kUsage =
     "  stop --tenant T WORKLOAD         stop a workload (SIGTERM, then SIGKILL after the grace)\n"
     "  signal --tenant T [--signal SIG] WORKLOAD\n"
     "                                   send SIG (default SIGTERM) to a workload\n"
-    "  reload                           re-read the profile directory (all or nothing)\n"
+    "  reload                           re-read the profiles and detection rules (all or nothing)\n"
     "  check [--agent] FILE             validate a profile file here (--agent: in the agent)\n"
     "  events [--follow] [--tenant T] [--type TYPE]...\n"
     "                                   kernel events: without --follow the agent's most recent\n"
