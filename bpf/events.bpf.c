@@ -375,7 +375,7 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
     default:
       break;
   }
-  bpf_ringbuf_submit(rec, 0);
+  bh_submit(rec, sizeof(*rec));
   return 0;
 }
 
@@ -418,7 +418,7 @@ int bh_exec(struct bpf_raw_tracepoint_args* ctx) {
     rec->args_len = len;
   }
   bh_walk_cwd(rec, task);
-  bpf_ringbuf_submit(rec, 0);
+  bh_submit(rec, sizeof(*rec));
   return 0;
 }
 
@@ -453,7 +453,7 @@ int bh_fork(struct bpf_raw_tracepoint_args* ctx) {
   rec->clone_flags = flags;
   rec->child_pid = BPF_CORE_READ(child, tgid);
   rec->syscall_nr = nr;
-  bpf_ringbuf_submit(rec, 0);
+  bh_submit(rec, sizeof(*rec));
   return 0;
 }
 
@@ -476,7 +476,7 @@ int bh_exit(struct bpf_raw_tracepoint_args* ctx) {
   bh_fill_header(&rec->h, &who, BH_REC_EXIT, BH_EV_PROCESS_EXIT);
   rec->exit_code = BPF_CORE_READ(task, exit_code);
   rec->pad = 0;
-  bpf_ringbuf_submit(rec, 0);
+  bh_submit(rec, sizeof(*rec));
   return 0;
 }
 

@@ -102,6 +102,48 @@ static __always_inline bool bh_admit(struct bh_who* who, bool arm) {
   return bpf_map_lookup_elem(&armed, &who->workload) != NULL;
 }
 
+/* Wakeup policy of the reader (docs/events-sources.md, "Reading").
+ *
+ * Waking the reader costs the producing task an interrupt (irq_work, an IPI:
+ * in a virtual machine a trap to the hypervisor) plus, on the reader's side, a
+ * context switch; with the ring buffer's default policy that happens for every
+ * record the reader has not yet caught up with, which at a few microseconds
+ * per syscall doubled the cost of an open that becomes an event. Instead a
+ * record wakes the reader only when
+ *   - no wakeup was sent in the last wakeup_interval_ns (so the first record
+ *     after a quiet spell still wakes it at once), or
+ *   - the unread data crosses wakeup_bytes (a burst is read before it fills
+ *     the ring).
+ * Every other record is committed silently; the reader, once woken, keeps
+ * reading on a wakeup_interval_ns timer while records keep coming, so none
+ * waits longer than about that interval. wakeup_interval_ns = 0 restores a
+ * wakeup for every record. Written by the loader before load. */
+const volatile __u64 wakeup_interval_ns = 0;
+const volatile __u64 wakeup_bytes = 0;
+
+/* bpf_ktime_get_ns() of the last wakeup; racy across CPUs by design: two
+ * CPUs that both decide to wake cost one extra wakeup, nothing is lost. */
+__u64 last_wakeup_ns = 0;
+
+/* Commits a record from bh_reserve(size, ...) under the wakeup policy above. */
+static __always_inline void bh_submit(void* rec, __u64 size) {
+  if (wakeup_interval_ns == 0) {
+    bpf_ringbuf_submit(rec, 0);
+    return;
+  }
+  __u64 now = bpf_ktime_get_ns();
+  /* Unread bytes, this record (8-byte header, 8-byte rounding) included. */
+  __u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+  __u64 mine = (size + 8 + 7) & ~7ULL;
+  bool crossed = avail >= wakeup_bytes && avail < wakeup_bytes + mine;
+  if (crossed || now - last_wakeup_ns >= wakeup_interval_ns) {
+    last_wakeup_ns = now;
+    bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+  } else {
+    bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
+  }
+}
+
 /* Reserves a record or counts it as dropped; never silent. */
 static __always_inline void* bh_reserve(__u64 size, __u32 type) {
   void* rec = bpf_ringbuf_reserve(&events, size, 0);
