@@ -64,6 +64,15 @@ struct {
   __uint(max_entries, BH_DEFAULT_RING_BYTES);
 } events SEC(".maps");
 
+/* Where bh_sys_exit builds its record before bh_output copies the used part
+ * (too big for the 512-byte stack). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct bh_syscall_record);
+} syscall_scratch SEC(".maps");
+
 /* Records the ring buffer had no room for, per CPU and per event type. */
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -121,27 +130,32 @@ static __always_inline bool bh_admit(struct bh_who* who, bool arm) {
 const volatile __u64 wakeup_interval_ns = 0;
 const volatile __u64 wakeup_bytes = 0;
 
-/* bpf_ktime_get_ns() of the last wakeup; racy across CPUs by design: two
+/* bpf_ktime_get_boot_ns() of the last wakeup (the clock the record headers
+ * already read); racy across CPUs by design: two
  * CPUs that both decide to wake cost one extra wakeup, nothing is lost. */
 __u64 last_wakeup_ns = 0;
 
-/* Commits a record from bh_reserve(size, ...) under the wakeup policy above. */
-static __always_inline void bh_submit(void* rec, __u64 size) {
+/* The wakeup flag for a record of `size` bytes written at boot time `now`
+ * (its header's boot_ns); `in_ring`: already reserved in the ring. */
+static __always_inline __u64 bh_wakeup_flag(__u64 size, __u64 now, bool in_ring) {
   if (wakeup_interval_ns == 0) {
-    bpf_ringbuf_submit(rec, 0);
-    return;
+    return 0;
   }
-  __u64 now = bpf_ktime_get_ns();
   /* Unread bytes, this record (8-byte header, 8-byte rounding) included. */
-  __u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
   __u64 mine = (size + 8 + 7) & ~7ULL;
+  __u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + (in_ring ? 0 : mine);
   bool crossed = avail >= wakeup_bytes && avail < wakeup_bytes + mine;
   if (crossed || now - last_wakeup_ns >= wakeup_interval_ns) {
     last_wakeup_ns = now;
-    bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
-  } else {
-    bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
+    return BPF_RB_FORCE_WAKEUP;
   }
+  return BPF_RB_NO_WAKEUP;
+}
+
+/* Commits a record from bh_reserve(size, ...) under the wakeup policy above. */
+static __always_inline void bh_submit(void* rec, __u64 size) {
+  __u64 now = ((struct bh_event_header*)rec)->boot_ns;
+  bpf_ringbuf_submit(rec, bh_wakeup_flag(size, now, true));
 }
 
 /* Reserves a record or counts it as dropped; never silent. */
@@ -157,6 +171,20 @@ static __always_inline void* bh_reserve(__u64 size, __u32 type) {
   return rec;
 }
 
+/* Copies a record built elsewhere into the ring buffer, or counts it as
+ * dropped; the wakeup is decided as for bh_submit. */
+static __always_inline void bh_output(void* rec, __u64 size, __u32 type) {
+  __u64 now = ((struct bh_event_header*)rec)->boot_ns;
+  __u64 flag = bh_wakeup_flag(size, now, false);
+  if (bpf_ringbuf_output(&events, rec, size, flag) != 0) {
+    __u32 key = type < BH_DROP_SLOTS ? type : BH_DROP_SLOTS - 1;
+    __u64* count = bpf_map_lookup_elem(&drops, &key);
+    if (count) {
+      __sync_fetch_and_add(count, 1);
+    }
+  }
+}
+
 static __always_inline void bh_fill_header(struct bh_event_header* h, const struct bh_who* who,
                                            __u16 kind, __u16 type) {
   struct task_struct* task = (struct task_struct*)bpf_get_current_task();
@@ -170,10 +198,14 @@ static __always_inline void bh_fill_header(struct bh_event_header* h, const stru
   h->pid = pid_tgid >> 32;
   h->tid = (__u32)pid_tgid;
   h->ppid = BPF_CORE_READ(task, real_parent, tgid);
-  h->uid = BPF_CORE_READ(cred, uid.val);
-  h->gid = BPF_CORE_READ(cred, gid.val);
-  h->euid = BPF_CORE_READ(cred, euid.val);
-  h->egid = BPF_CORE_READ(cred, egid.val);
+  /* uid, gid, suid, sgid, euid, egid lie next to each other in struct cred
+   * (include/linux/cred.h, every kernel): one read instead of four. */
+  __u32 ids[6] = {};
+  bpf_probe_read_kernel(ids, sizeof(ids), __builtin_preserve_access_index(&cred->uid));
+  h->uid = ids[0];
+  h->gid = ids[1];
+  h->euid = ids[4];
+  h->egid = ids[5];
   bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
@@ -191,14 +223,16 @@ static __always_inline struct file* bh_fd_file(__u64 fd) {
   return file;
 }
 
-/* The last component of the file behind `fd` ("memfd:x", "module.ko"). */
-static __always_inline void bh_fd_name(__u64 fd, char* out) {
+/* The last component of the file behind `fd` ("memfd:x", "module.ko"); the
+ * bytes copied, NUL included, or 0. */
+static __always_inline long bh_fd_name(__u64 fd, char* out) {
   struct file* file = bh_fd_file(fd);
   if (!file) {
-    return;
+    return 0;
   }
   const unsigned char* name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
-  bpf_probe_read_kernel_str(out, BH_PATH_MAX, name);
+  long n = bpf_probe_read_kernel_str(out, BH_PATH_MAX, name);
+  return n > 0 ? n : 0;
 }
 
 #endif
