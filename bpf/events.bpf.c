@@ -2,13 +2,17 @@
 // system calls of tenant processes, as records in one BPF ring buffer
 // (layouts in bpf/shared/events.h; agent/events decodes them).
 //
-// Hooks, all raw tracepoints (raw_tp/): they attach by name through bpf(), need
-// neither tracefs nor the perf trace buffer the tp/ flavour fills before the
-// program runs, and exist on every kernel this agent supports.
-//   sched_process_exec  exe, argv, cwd, fileless and by-fd markers (new image's task)
-//   sched_process_fork  child pid, clone flags from the caller's registers
-//   sched_process_exit  exit code and signal, once per process (last thread)
-//   sys_exit            every other event, dispatched on the syscall number
+// Hooks, all raw tracepoints: they attach through bpf() (by name, or by BTF id
+// for tp_btf/), need neither tracefs nor the perf trace buffer the tp/ flavour
+// fills before the program runs, and exist on every kernel this agent supports.
+//   raw_tp/sched_process_exec  exe, argv, cwd, fileless and by-fd markers (new image's task)
+//   raw_tp/sched_process_fork  child pid, clone flags from the caller's registers
+//   raw_tp/sched_process_exit  exit code and signal, once per process (last thread)
+//   tp_btf/sys_exit            every other event, dispatched on the syscall number
+// sys_exit runs after every system call of every task, so it is the BTF-typed
+// flavour of the same raw tracepoint: its registers argument is a typed kernel
+// pointer whose fields are plain loads instead of one probe-read helper call
+// each (the same BTF the CO-RE relocations already need).
 //
 // System calls are taken at sys_exit only, with their arguments re-read from
 // the saved user registers (the kernel does not clobber them). One program
@@ -225,10 +229,9 @@ static __always_inline void read_extra(struct bh_syscall_record* rec, __u64 ptr,
   }
 }
 
-SEC("raw_tp/sys_exit")
-int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
-  struct pt_regs* regs = (struct pt_regs*)ctx->args[0];
-  long nr = BPF_CORE_READ(regs, orig_ax);
+SEC("tp_btf/sys_exit")
+int BPF_PROG(bh_sys_exit, struct pt_regs* regs, long ret) {
+  long nr = regs->orig_ax;
   int type = watched_type(nr);
   if (type < 0) {
     return 0;
@@ -236,9 +239,9 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
   if (type == BH_EV_FILE_OPEN && read_opens_wanted == 0) {
     __u64 flags = BH_WRITE_OPEN;  // creat; openat2 keeps its flags in user memory
     if (nr == NR_openat) {
-      flags = BPF_CORE_READ(regs, dx);
+      flags = regs->dx;
     } else if (nr == NR_open) {
-      flags = BPF_CORE_READ(regs, si);
+      flags = regs->si;
     }
     if (!(flags & BH_WRITE_OPEN)) {
       return 0;
@@ -248,12 +251,8 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
   if (!bh_admit(&who, false)) {
     return 0;
   }
-  struct pt_regs r;
-  if (bpf_probe_read_kernel(&r, sizeof(r), regs) != 0) {
-    return 0;
-  }
   // The x86_64 syscall ABI's argument registers.
-  __u64 a[6] = {r.di, r.si, r.dx, r.r10, r.r8, r.r9};
+  __u64 a[6] = {regs->di, regs->si, regs->dx, regs->r10, regs->r8, regs->r9};
 
   struct bh_sensitive_key* sensitive = NULL;
   __u64 open_how[3] = {};
@@ -286,7 +285,7 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
   }
   bh_fill_header(&rec->h, &who, BH_REC_SYSCALL, type);
   rec->nr = nr;
-  rec->ret = (long)ctx->args[1];
+  rec->ret = ret;
   for (int i = 0; i < 6; i++) {
     rec->args[i] = a[i];
   }
@@ -353,7 +352,7 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
     }
     case NR_accept:
     case NR_accept4: {
-      struct sock* sk = (long)ctx->args[1] >= 0 ? bh_fd_sock(ctx->args[1]) : NULL;
+      struct sock* sk = ret >= 0 ? bh_fd_sock(ret) : NULL;
       if (sk) {
         bh_sock_addrs(sk, rec->extra);
         rec->extra_len = 64;

@@ -187,26 +187,22 @@ static __always_inline void bh_output(void* rec, __u64 size, __u32 type) {
 
 static __always_inline void bh_fill_header(struct bh_event_header* h, const struct bh_who* who,
                                            __u16 kind, __u16 type) {
-  struct task_struct* task = (struct task_struct*)bpf_get_current_task();
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  const struct cred* cred = BPF_CORE_READ(task, cred);
+  /* A BTF pointer: its fields are plain loads, not one helper call each. */
+  struct task_struct* task = bpf_get_current_task_btf();
+  const struct cred* cred = task->cred;
   h->boot_ns = bpf_ktime_get_boot_ns();
   h->workload_cgroup = who->workload;
   h->tenant_slot = who->slot;
   h->kind = kind;
   h->type = type;
-  h->pid = pid_tgid >> 32;
-  h->tid = (__u32)pid_tgid;
-  h->ppid = BPF_CORE_READ(task, real_parent, tgid);
-  /* uid, gid, suid, sgid, euid, egid lie next to each other in struct cred
-   * (include/linux/cred.h, every kernel): one read instead of four. */
-  __u32 ids[6] = {};
-  bpf_probe_read_kernel(ids, sizeof(ids), __builtin_preserve_access_index(&cred->uid));
-  h->uid = ids[0];
-  h->gid = ids[1];
-  h->euid = ids[4];
-  h->egid = ids[5];
-  bpf_get_current_comm(h->comm, sizeof(h->comm));
+  h->pid = task->tgid;
+  h->tid = task->pid;
+  h->ppid = task->real_parent->tgid;
+  h->uid = cred->uid.val;
+  h->gid = cred->gid.val;
+  h->euid = cred->euid.val;
+  h->egid = cred->egid.val;
+  __builtin_memcpy(h->comm, task->comm, sizeof(h->comm));
 }
 
 /* The struct file behind `fd` of the current task, or NULL. */
