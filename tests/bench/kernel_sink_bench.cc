@@ -17,9 +17,11 @@
 //                generators' start until the sink had written everything
 //   ring drops   records the kernel could not queue (its drop counters)
 //   sink drops   events the sink's queue refused
-//   agent CPU    CPU time of the agent process (all threads) per second of the
-//                step, in % of one core; the BPF programs run in the
-//                generators' time, not in it
+//   CPU %        CPU time of the agent process (all threads) per second of the
+//                step, in % of one core, and in brackets the part of it spent
+//                by the sink's writer thread (serialising and writing); the
+//                rest is the reader (ring buffer, decoder, bus). The BPF
+//                programs run in the generators' time, not in it
 //
 // The peer, in the same run: auditd with rules for the same calls, limited to
 // the tenant's uids, writing its log (auditd_peer.h). For it, written/s counts
@@ -131,7 +133,8 @@ struct PipelineStats {
   uint64_t written = 0;
   uint64_t sink_drops = 0;
   uint64_t sink_failed = 0;
-  int64_t drained_ns = 0;  // 'D': CLOCK_MONOTONIC when the sink had written everything
+  uint64_t sink_cpu_ns = 0;  // the sink's writer thread
+  int64_t drained_ns = 0;    // 'D': CLOCK_MONOTONIC when the sink had written everything
 };
 
 // The agent's pipeline in a process of its own, as bulkheadd runs it: the
@@ -215,6 +218,7 @@ class AgentProcess {
       s.written = bs.sinks.at(0).written;
       s.sink_drops = bs.sinks.at(0).dropped;
       s.sink_failed = bs.sinks.at(0).failed;
+      s.sink_cpu_ns = bs.sinks.at(0).cpu_ns;
       return s;
     };
     std::chrono::nanoseconds drained{0};
@@ -327,9 +331,9 @@ std::string rate_name(double rate) {
   return rate > 0 ? std::to_string(static_cast<long>(rate)) : std::string("max");
 }
 
-void print_header(const char* peer) {
-  (void)std::printf("%10s %13s %13s %12s %12s %11s\n", "target/s", "generated/s", "written/s", peer,
-                    "sink drops", "CPU %");
+void print_header(const char* peer, const char* cpu) {
+  (void)std::printf("%10s %13s %13s %12s %12s %16s\n", "target/s", "generated/s", "written/s", peer,
+                    "sink drops", cpu);
 }
 
 // The agent's pipeline at each rate; true when every step ran.
@@ -341,7 +345,7 @@ bool run_events(isolation::Tenant& tenant, const std::vector<double>& rates, int
     return false;
   }
   (void)std::printf("\nagent: kernel -> ring buffer -> decoder -> bus -> JSON file sink\n");
-  print_header("ring drops");
+  print_header("ring drops", "CPU % (sink)");
   for (double rate : rates) {
     PipelineStats before;
     PipelineStats after;
@@ -361,13 +365,17 @@ bool run_events(isolation::Tenant& tenant, const std::vector<double>& rates, int
                         0.1;
     const double cpu = cpu_seconds(agent.pid()) - cpu0;
     const uint64_t written = after.written - before.written;
-    (void)std::printf("%10s %13.0f %13.0f %12llu %12llu %10.0f%%\n", rate_name(rate).c_str(),
+    const double sink_cpu = static_cast<double>(after.sink_cpu_ns - before.sink_cpu_ns) / 1e9;
+    const std::string cpu_text =
+        std::to_string(static_cast<int>(100.0 * cpu / wall + 0.5)) + "% (" +
+        std::to_string(static_cast<int>(100.0 * sink_cpu / wall + 0.5)) + "%)";
+    (void)std::printf("%10s %13.0f %13.0f %12llu %12llu %16s\n", rate_name(rate).c_str(),
                       static_cast<double>(gen->calls) / gen->seconds,
                       static_cast<double>(written) / wall,
                       static_cast<unsigned long long>(after.ring_drops - before.ring_drops),
                       static_cast<unsigned long long>(after.sink_drops - before.sink_drops +
                                                       after.sink_failed - before.sink_failed),
-                      100.0 * cpu / wall);
+                      cpu_text.c_str());
     (void)std::fflush(stdout);
     std::error_code ec;  // rotated copies: only the step's own file matters
     std::filesystem::remove(std::string(kWorkDir) + "/events.jsonl.1", ec);
@@ -419,7 +427,7 @@ bool run_auditd(isolation::Tenant& tenant, const std::vector<double>& rates, int
   }
   const pid_t kauditd = kauditd_pid();
   (void)std::printf("\nauditd 'RAW' log, flush = NONE, backlog limit 8192 (peer)\n");
-  print_header("lost/backlog");
+  print_header("lost/backlog", "CPU %");
   std::this_thread::sleep_for(200ms);
   (void)take_audit_records(auditd.log_path());
   for (double rate : rates) {
@@ -437,7 +445,7 @@ bool run_auditd(isolation::Tenant& tenant, const std::vector<double>& rates, int
     const uint64_t written = take_audit_records(auditd.log_path());
     const std::string lost =
         std::to_string(status["lost"] - lost0) + "/" + std::to_string(status["backlog"]);
-    (void)std::printf("%10s %13.0f %13.0f %12s %12s %10.0f%%\n", rate_name(rate).c_str(),
+    (void)std::printf("%10s %13.0f %13.0f %12s %12s %15.0f%%\n", rate_name(rate).c_str(),
                       static_cast<double>(gen->calls) / gen->seconds,
                       static_cast<double>(written) / wall, lost.c_str(), "-", 100.0 * cpu / wall);
     (void)std::fflush(stdout);
