@@ -30,10 +30,16 @@
 // generators' run; CPU is auditd's plus the kernel's kauditd thread.
 //
 //   sudo scripts/bench-kernel-sink.sh [--seconds S] [--generators N] [--rates R1,R2,...]
-//   (a rate of 0: as fast as the generators can go)
+//                                     [--log-dir DIR] [--agent-nice N] [--no-auditd]
+//   (a rate of 0: as fast as the generators can go; --log-dir puts the event
+//   file and auditd's log in a directory under DIR instead of /tmp, e.g. a
+//   tmpfs to take the disk out of the figure; --agent-nice runs the
+//   agent at that nice value, as a service manager could, to show what CPU
+//   priority over the generators changes on a machine with few cores)
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,7 +150,7 @@ struct PipelineStats {
 // queued and waits until the sink wrote what it accepted.
 class AgentProcess {
  public:
-  bool start(const isolation::Tenant& tenant, const std::string& file) {
+  bool start(const isolation::Tenant& tenant, const std::string& file, int nice) {
     int cmd[2];
     int rep[2];
     if (::pipe2(cmd, O_CLOEXEC) != 0 || ::pipe2(rep, O_CLOEXEC) != 0) {
@@ -161,6 +167,10 @@ class AgentProcess {
     if (pid_ == 0) {
       cmd_.reset();
       rep_rd.reset();
+      // Before the sink's thread exists, so that it inherits the priority.
+      if (nice != 0 && ::setpriority(PRIO_PROCESS, 0, nice) != 0) {
+        ::_exit(1);
+      }
       ::_exit(serve(tenant, file, cmd_rd.get(), rep_wr.get()));
     }
     report_ = std::move(rep_rd);
@@ -338,13 +348,14 @@ void print_header(const char* peer, const char* cpu) {
 
 // The agent's pipeline at each rate; true when every step ran.
 bool run_events(isolation::Tenant& tenant, const std::vector<double>& rates, int generators,
-                double seconds) {
+                double seconds, int nice, const std::string& log_dir) {
   AgentProcess agent;
-  if (!agent.start(tenant, std::string(kWorkDir) + "/events.jsonl")) {
+  if (!agent.start(tenant, log_dir + "/events.jsonl", nice)) {
     (void)std::fprintf(stderr, "the agent's pipeline did not start\n");
     return false;
   }
-  (void)std::printf("\nagent: kernel -> ring buffer -> decoder -> bus -> JSON file sink\n");
+  (void)std::printf(
+      "\nagent (nice %d): kernel -> ring buffer -> decoder -> bus -> JSON file sink\n", nice);
   print_header("ring drops", "CPU % (sink)");
   for (double rate : rates) {
     PipelineStats before;
@@ -378,7 +389,7 @@ bool run_events(isolation::Tenant& tenant, const std::vector<double>& rates, int
                       cpu_text.c_str());
     (void)std::fflush(stdout);
     std::error_code ec;  // rotated copies: only the step's own file matters
-    std::filesystem::remove(std::string(kWorkDir) + "/events.jsonl.1", ec);
+    std::filesystem::remove(log_dir + "/events.jsonl.1", ec);
   }
   return true;
 }
@@ -419,8 +430,8 @@ Clock::time_point wait_audit_quiet(const std::string& log) {
 }
 
 bool run_auditd(isolation::Tenant& tenant, const std::vector<double>& rates, int generators,
-                double seconds) {
-  bench::Auditd auditd(std::string(kWorkDir) + "/audit", kIdBase, 65536);
+                double seconds, const std::string& log_dir) {
+  bench::Auditd auditd(log_dir + "/audit", kIdBase, 65536);
   if (!auditd.start()) {
     (void)std::fprintf(stderr, "auditd: could not start it or add the rules\n");
     return false;
@@ -469,6 +480,8 @@ int main(int argc, char** argv) {
   double seconds = 2;
   int generators = 2;
   bool with_auditd = true;
+  int agent_nice = 0;
+  std::string log_dir = kWorkDir;
   std::vector<double> rates = parse_rates("25000,50000,100000,150000,200000,300000,500000,0");
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -479,12 +492,16 @@ int main(int argc, char** argv) {
       generators = std::atoi(argv[++i]);
     } else if (arg == "--rates" && has_value) {
       rates = parse_rates(argv[++i]);
+    } else if (arg == "--log-dir" && has_value) {
+      log_dir = std::string(argv[++i]) + "/bulkhead-kernel-sink-bench";
+    } else if (arg == "--agent-nice" && has_value) {
+      agent_nice = std::atoi(argv[++i]);
     } else if (arg == "--no-auditd") {
       with_auditd = false;
     } else {
       (void)std::fprintf(stderr,
                          "usage: kernel_sink_bench [--seconds S] [--generators N] "
-                         "[--rates R1,R2,...] [--no-auditd]\n");
+                         "[--rates R1,R2,...] [--log-dir DIR] [--agent-nice N] [--no-auditd]\n");
       return 2;
     }
   }
@@ -519,13 +536,16 @@ int main(int argc, char** argv) {
   }
   (void)std::printf("%ld cores, %d generator processes, %.1f s per step\n",
                     ::sysconf(_SC_NPROCESSORS_ONLN), generators, seconds);
-  bool ok = run_events(**tenant, rates, generators, seconds);
+  std::filesystem::create_directories(log_dir);
+  (void)std::printf("event file and audit log in %s\n", log_dir.c_str());
+  bool ok = run_events(**tenant, rates, generators, seconds, agent_nice, log_dir);
   if (ok && with_auditd) {
-    ok = run_auditd(**tenant, rates, generators, seconds);
+    ok = run_auditd(**tenant, rates, generators, seconds, log_dir);
   }
   tenant->reset();
   tree->reset();
   std::error_code ec;
   std::filesystem::remove_all(kWorkDir, ec);
+  std::filesystem::remove_all(log_dir, ec);
   return ok ? 0 : 1;
 }
