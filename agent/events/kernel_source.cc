@@ -135,6 +135,12 @@ Result<std::unique_ptr<KernelEventSource>> KernelEventSource::create(
     return Error{EINVAL, "kernel events: ring buffer size " + std::to_string(options.ring_bytes) +
                              " is not a power of two of at least " + std::to_string(page)};
   }
+  if (options.wakeup_interval_ms > kMaxWakeupIntervalMs) {
+    return Error{EINVAL, "kernel events: wakeup interval " +
+                             std::to_string(options.wakeup_interval_ms) + " ms is above " +
+                             std::to_string(kMaxWakeupIntervalMs) +
+                             " ms: events must reach the reader within a second"};
+  }
   auto skel = bpf::Skeleton<kernel_events>::create([&](bpf::Skeleton<kernel_events>& s) -> Status {
     s->rodata->host_wide = options.host_wide;
     s->rodata->wakeup_interval_ns = uint64_t{options.wakeup_interval_ms} * 1000000;

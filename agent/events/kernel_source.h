@@ -36,6 +36,10 @@ struct KernelSourceOptions {
   uint32_t wakeup_interval_ms = 10;
 };
 
+// A record may wait about one interval before it is read: at most half the
+// event stream's latency bound (1 s), to leave room for scheduling delays.
+inline constexpr uint32_t kMaxWakeupIntervalMs = 500;
+
 struct TenantTracking {
   std::string name;
   std::string cgroup2_dir;  // the tenant's cgroup2 directory (workloads are its children)

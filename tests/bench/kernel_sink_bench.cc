@@ -46,6 +46,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -377,9 +378,8 @@ bool run_events(isolation::Tenant& tenant, const std::vector<double>& rates, int
     const double cpu = cpu_seconds(agent.pid()) - cpu0;
     const uint64_t written = after.written - before.written;
     const double sink_cpu = static_cast<double>(after.sink_cpu_ns - before.sink_cpu_ns) / 1e9;
-    const std::string cpu_text =
-        std::to_string(static_cast<int>(100.0 * cpu / wall + 0.5)) + "% (" +
-        std::to_string(static_cast<int>(100.0 * sink_cpu / wall + 0.5)) + "%)";
+    const std::string cpu_text = std::to_string(std::lround(100.0 * cpu / wall)) + "% (" +
+                                 std::to_string(std::lround(100.0 * sink_cpu / wall)) + "%)";
     (void)std::printf("%10s %13.0f %13.0f %12llu %12llu %16s\n", rate_name(rate).c_str(),
                       static_cast<double>(gen->calls) / gen->seconds,
                       static_cast<double>(written) / wall,

@@ -97,5 +97,14 @@ TEST_F(EventsTest, BatchedWakeupsStillDeliverEveryRecordThroughTheFd) {
   EXPECT_EQ(source_->dropped_total(), 0U);
 }
 
+TEST_F(EventsTest, WakeupIntervalAboveTheLatencyBoundIsRefused) {
+  events::KernelSourceOptions options;
+  options.wakeup_interval_ms = events::kMaxWakeupIntervalMs + 1;
+  auto created = events::KernelEventSource::create(options, [](Event&&) {});
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, EINVAL);
+  EXPECT_NE(created.error().message.find("wakeup interval"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bulkhead::testing
