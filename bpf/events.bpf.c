@@ -2,13 +2,17 @@
 // system calls of tenant processes, as records in one BPF ring buffer
 // (layouts in bpf/shared/events.h; agent/events decodes them).
 //
-// Hooks, all raw tracepoints (raw_tp/): they attach by name through bpf(), need
-// neither tracefs nor the perf trace buffer the tp/ flavour fills before the
-// program runs, and exist on every kernel this agent supports.
-//   sched_process_exec  exe, argv, cwd, fileless and by-fd markers (new image's task)
-//   sched_process_fork  child pid, clone flags from the caller's registers
-//   sched_process_exit  exit code and signal, once per process (last thread)
-//   sys_exit            every other event, dispatched on the syscall number
+// Hooks, all raw tracepoints: they attach through bpf() (by name, or by BTF id
+// for tp_btf/), need neither tracefs nor the perf trace buffer the tp/ flavour
+// fills before the program runs, and exist on every kernel this agent supports.
+//   raw_tp/sched_process_exec  exe, argv, cwd, fileless and by-fd markers (new image's task)
+//   raw_tp/sched_process_fork  child pid, clone flags from the caller's registers
+//   raw_tp/sched_process_exit  exit code and signal, once per process (last thread)
+//   tp_btf/sys_exit            every other event, dispatched on the syscall number
+// sys_exit runs after every system call of every task, so it is the BTF-typed
+// flavour of the same raw tracepoint: its registers argument is a typed kernel
+// pointer whose fields are plain loads instead of one probe-read helper call
+// each (the same BTF the CO-RE relocations already need).
 //
 // System calls are taken at sys_exit only, with their arguments re-read from
 // the saved user registers (the kernel does not clobber them). One program
@@ -207,8 +211,10 @@ static __always_inline bool want_open(const struct bh_who* who, __u64 flags, __u
   return true;
 }
 
-static __always_inline void read_path(char* dst, __u64 ptr) {
-  bpf_probe_read_user_str(dst, BH_PATH_MAX, (const void*)ptr);
+// The bytes copied, NUL included; 0 when nothing could be read.
+static __always_inline long read_path(char* dst, __u64 ptr) {
+  long n = bpf_probe_read_user_str(dst, BH_PATH_MAX, (const void*)ptr);
+  return n > 0 ? n : 0;
 }
 
 static __always_inline void read_extra_str(struct bh_syscall_record* rec, __u64 ptr) {
@@ -223,10 +229,9 @@ static __always_inline void read_extra(struct bh_syscall_record* rec, __u64 ptr,
   }
 }
 
-SEC("raw_tp/sys_exit")
-int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
-  struct pt_regs* regs = (struct pt_regs*)ctx->args[0];
-  long nr = BPF_CORE_READ(regs, orig_ax);
+SEC("tp_btf/sys_exit")
+int BPF_PROG(bh_sys_exit, struct pt_regs* regs, long ret) {
+  long nr = regs->orig_ax;
   int type = watched_type(nr);
   if (type < 0) {
     return 0;
@@ -234,9 +239,9 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
   if (type == BH_EV_FILE_OPEN && read_opens_wanted == 0) {
     __u64 flags = BH_WRITE_OPEN;  // creat; openat2 keeps its flags in user memory
     if (nr == NR_openat) {
-      flags = BPF_CORE_READ(regs, dx);
+      flags = regs->dx;
     } else if (nr == NR_open) {
-      flags = BPF_CORE_READ(regs, si);
+      flags = regs->si;
     }
     if (!(flags & BH_WRITE_OPEN)) {
       return 0;
@@ -246,12 +251,8 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
   if (!bh_admit(&who, false)) {
     return 0;
   }
-  struct pt_regs r;
-  if (bpf_probe_read_kernel(&r, sizeof(r), regs) != 0) {
-    return 0;
-  }
   // The x86_64 syscall ABI's argument registers.
-  __u64 a[6] = {r.di, r.si, r.dx, r.r10, r.r8, r.r9};
+  __u64 a[6] = {regs->di, regs->si, regs->dx, regs->r10, regs->r8, regs->r9};
 
   struct bh_sensitive_key* sensitive = NULL;
   __u64 open_how[3] = {};
@@ -275,13 +276,16 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
     }
   }
 
-  struct bh_syscall_record* rec = bh_reserve(sizeof(*rec), type);
+  // Built in a per-CPU scratch record, then copied into the ring buffer cut
+  // after its last used byte (see bh_syscall_record).
+  __u32 zero = 0;
+  struct bh_syscall_record* rec = bpf_map_lookup_elem(&syscall_scratch, &zero);
   if (!rec) {
     return 0;
   }
   bh_fill_header(&rec->h, &who, BH_REC_SYSCALL, type);
   rec->nr = nr;
-  rec->ret = (long)ctx->args[1];
+  rec->ret = ret;
   for (int i = 0; i < 6; i++) {
     rec->args[i] = a[i];
   }
@@ -289,6 +293,8 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
   rec->pad = 0;
   rec->path[0][0] = 0;
   rec->path[1][0] = 0;
+  long len0 = 0;  // bytes in path[0] and path[1], NUL included
+  long len1 = 0;
 
   switch (nr) {
     case NR_open:
@@ -296,9 +302,9 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
     case NR_openat:
     case NR_openat2:
       if (sensitive) {
-        bpf_probe_read_kernel_str(rec->path[0], BH_PATH_MAX, sensitive->data + 4);
+        len0 = bpf_probe_read_kernel_str(rec->path[0], BH_PATH_MAX, sensitive->data + 4);
       } else {
-        read_path(rec->path[0], (nr == NR_open || nr == NR_creat) ? a[0] : a[1]);
+        len0 = read_path(rec->path[0], (nr == NR_open || nr == NR_creat) ? a[0] : a[1]);
       }
       if (nr == NR_openat2) {
         __builtin_memcpy(rec->extra, open_how, sizeof(open_how));
@@ -311,26 +317,26 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
     case NR_lchown:
     case NR_umount2:
     case NR_memfd_create:
-      read_path(rec->path[0], a[0]);
+      len0 = read_path(rec->path[0], a[0]);
       break;
     case NR_unlinkat:
     case NR_fchmodat:
     case NR_fchmodat2:
     case NR_fchownat:
-      read_path(rec->path[0], a[1]);
+      len0 = read_path(rec->path[0], a[1]);
       break;
     case NR_fchmod:
     case NR_fchown:
-      bh_fd_name(a[0], rec->path[0]);
+      len0 = bh_fd_name(a[0], rec->path[0]);
       break;
     case NR_rename:
-      read_path(rec->path[0], a[0]);
-      read_path(rec->path[1], a[1]);
+      len0 = read_path(rec->path[0], a[0]);
+      len1 = read_path(rec->path[1], a[1]);
       break;
     case NR_renameat:
     case NR_renameat2:
-      read_path(rec->path[0], a[1]);
-      read_path(rec->path[1], a[3]);
+      len0 = read_path(rec->path[0], a[1]);
+      len1 = read_path(rec->path[1], a[3]);
       break;
     case NR_connect:
     case NR_bind:
@@ -346,7 +352,7 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
     }
     case NR_accept:
     case NR_accept4: {
-      struct sock* sk = (long)ctx->args[1] >= 0 ? bh_fd_sock(ctx->args[1]) : NULL;
+      struct sock* sk = ret >= 0 ? bh_fd_sock(ret) : NULL;
       if (sk) {
         bh_sock_addrs(sk, rec->extra);
         rec->extra_len = 64;
@@ -361,21 +367,34 @@ int bh_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
       }
       break;
     case NR_mount:
-      read_path(rec->path[0], a[0]);
-      read_path(rec->path[1], a[1]);
+      len0 = read_path(rec->path[0], a[0]);
+      len1 = read_path(rec->path[1], a[1]);
       read_extra_str(rec, a[2]);
       break;
     case NR_init_module:
-      read_path(rec->path[1], a[2]);
+      len1 = read_path(rec->path[1], a[2]);
       break;
     case NR_finit_module:
-      bh_fd_name(a[0], rec->path[0]);
-      read_path(rec->path[1], a[1]);
+      len0 = bh_fd_name(a[0], rec->path[0]);
+      len1 = read_path(rec->path[1], a[1]);
       break;
     default:
       break;
   }
-  bpf_ringbuf_submit(rec, 0);
+  // Most records carry one short path: sending the whole 700-byte record would
+  // fill the ring buffer five times as fast.
+  __u64 size = offsetof(struct bh_syscall_record, path[0]);
+  if (rec->extra_len > 0) {
+    size = offsetof(struct bh_syscall_record, extra) + (rec->extra_len & (BH_EXTRA_MAX * 2 - 1));
+  } else if (len1 > 0) {
+    size = offsetof(struct bh_syscall_record, path[1]) + (len1 & (BH_PATH_MAX * 2 - 1));
+  } else if (len0 > 0) {
+    size = offsetof(struct bh_syscall_record, path[0]) + (len0 & (BH_PATH_MAX * 2 - 1));
+  }
+  if (size > sizeof(*rec)) {
+    size = sizeof(*rec);
+  }
+  bh_output(rec, size, type);
   return 0;
 }
 
@@ -418,7 +437,7 @@ int bh_exec(struct bpf_raw_tracepoint_args* ctx) {
     rec->args_len = len;
   }
   bh_walk_cwd(rec, task);
-  bpf_ringbuf_submit(rec, 0);
+  bh_submit(rec, sizeof(*rec));
   return 0;
 }
 
@@ -453,7 +472,7 @@ int bh_fork(struct bpf_raw_tracepoint_args* ctx) {
   rec->clone_flags = flags;
   rec->child_pid = BPF_CORE_READ(child, tgid);
   rec->syscall_nr = nr;
-  bpf_ringbuf_submit(rec, 0);
+  bh_submit(rec, sizeof(*rec));
   return 0;
 }
 
@@ -476,7 +495,7 @@ int bh_exit(struct bpf_raw_tracepoint_args* ctx) {
   bh_fill_header(&rec->h, &who, BH_REC_EXIT, BH_EV_PROCESS_EXIT);
   rec->exit_code = BPF_CORE_READ(task, exit_code);
   rec->pad = 0;
-  bpf_ringbuf_submit(rec, 0);
+  bh_submit(rec, sizeof(*rec));
   return 0;
 }
 

@@ -3,7 +3,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
+#include <sys/epoll.h>
 #include <sys/statfs.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include "bpf/exec_counter.h"
 #include "bpf/skeleton.h"
 #include "common/log.h"
+#include "common/unique_fd.h"
 #include "events.h"
 #include "events/record_decoder.h"
 #include "kernel_events.skel.h"
@@ -89,6 +92,13 @@ struct KernelEventSource::Impl {
   ProcessTable processes;
   RecordDecoder decoder{processes};
   RingBufferPtr ring;
+  // What fd() returns: the ring buffer's epoll fd and the batching timer.
+  UniqueFd epoll;
+  // Reads silently committed records while they keep coming (see rearm_timer).
+  UniqueFd timer;
+  bool timer_armed = false;
+  uint32_t wakeup_interval_ms = 0;
+  int records = 0;  // records read (not drop reports) by the current read
   int tenant_level = -1;
   struct Tracked {
     uint64_t cgroup_id;
@@ -105,6 +115,7 @@ struct KernelEventSource::Impl {
 
   static int on_record(void* ctx, void* data, size_t size) {
     auto* self = static_cast<Impl*>(ctx);
+    ++self->records;
     auto event = self->decoder.decode(data, size);
     if (!event.ok()) {
       ++*self->malformed;
@@ -124,8 +135,16 @@ Result<std::unique_ptr<KernelEventSource>> KernelEventSource::create(
     return Error{EINVAL, "kernel events: ring buffer size " + std::to_string(options.ring_bytes) +
                              " is not a power of two of at least " + std::to_string(page)};
   }
+  if (options.wakeup_interval_ms > kMaxWakeupIntervalMs) {
+    return Error{EINVAL, "kernel events: wakeup interval " +
+                             std::to_string(options.wakeup_interval_ms) + " ms is above " +
+                             std::to_string(kMaxWakeupIntervalMs) +
+                             " ms: events must reach the reader within a second"};
+  }
   auto skel = bpf::Skeleton<kernel_events>::create([&](bpf::Skeleton<kernel_events>& s) -> Status {
     s->rodata->host_wide = options.host_wide;
+    s->rodata->wakeup_interval_ns = uint64_t{options.wakeup_interval_ms} * 1000000;
+    s->rodata->wakeup_bytes = options.ring_bytes / 4;
     if (int err = bpf_map__set_max_entries(s->maps.events, options.ring_bytes); err != 0) {
       return bpf::libbpf_error(err, "sizing the ring buffer");
     }
@@ -148,13 +167,27 @@ Result<std::unique_ptr<KernelEventSource>> KernelEventSource::create(
   if (!i.ring) {
     return errno_error("kernel events: opening the ring buffer");
   }
+  i.wakeup_interval_ms = options.wakeup_interval_ms;
+  i.epoll.reset(::epoll_create1(EPOLL_CLOEXEC));
+  i.timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!i.epoll || !i.timer) {
+    return errno_error("kernel events: creating the reader's epoll and timer fds");
+  }
+  for (int fd : {ring_buffer__epoll_fd(i.ring.get()), i.timer.get()}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (::epoll_ctl(i.epoll.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      return errno_error("kernel events: watching the ring buffer");
+    }
+  }
   return source;
 }
 
 KernelEventSource::KernelEventSource(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 KernelEventSource::~KernelEventSource() = default;
 
-int KernelEventSource::fd() const { return ring_buffer__epoll_fd(impl_->ring.get()); }
+int KernelEventSource::fd() const { return impl_->epoll.get(); }
 ProcessTable& KernelEventSource::processes() { return impl_->processes; }
 
 Status KernelEventSource::track_tenant(const TenantTracking& tenant) {
@@ -264,27 +297,55 @@ void KernelEventSource::forget_workload(uint64_t cgroup_id) {
 Result<int> KernelEventSource::consume() {
   Impl& i = *impl_;
   i.delivered = 0;
+  i.records = 0;
+  uint64_t expirations = 0;
+  const bool timer_fired =
+      ::read(i.timer.get(), &expirations, sizeof(expirations)) == sizeof(expirations);
   // Re-read each time: NTP steps CLOCK_REALTIME, the boot clock never moves back.
   i.decoder.set_clock_offset(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
   int n = ring_buffer__consume(i.ring.get());
   if (n < 0) {
     return bpf::libbpf_error(n, "kernel events: reading the ring buffer");
   }
+  BULKHEAD_TRY(rearm_timer(timer_fired, i.records));
   BULKHEAD_TRY(check_drops());
   return i.delivered;
 }
 
 Result<int> KernelEventSource::poll(int timeout_ms) {
-  Impl& i = *impl_;
-  i.delivered = 0;
-  i.decoder.set_clock_offset(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
-  int n = ring_buffer__poll(i.ring.get(), timeout_ms);
-  if (n < 0 && n != -EINTR) {
-    return bpf::libbpf_error(n, "kernel events: polling the ring buffer");
+  epoll_event ev{};
+  int n = ::epoll_wait(impl_->epoll.get(), &ev, 1, timeout_ms);
+  if (n < 0 && errno != EINTR) {
+    return errno_error("kernel events: polling the ring buffer");
   }
-  int delivered = i.delivered;
-  BULKHEAD_TRY(check_drops());
-  return delivered + i.delivered;
+  // Also after a timeout: records committed without a wakeup may wait.
+  return consume();
+}
+
+// The kernel wakes the reader for the first record after a quiet spell, but
+// not for the records that follow it within the interval (bh_submit in
+// bpf/include/events_common.h). So whenever a read delivered records, one more
+// read is due an interval later; a timed read that finds nothing stops the
+// timer, and the next record wakes the reader again. Any record committed
+// without a wakeup therefore follows a woken one by less than an interval, and
+// is read at most about an interval after it was committed.
+Status KernelEventSource::rearm_timer(bool timer_fired, int records) {
+  Impl& i = *impl_;
+  if (i.wakeup_interval_ms == 0) {
+    return {};
+  }
+  itimerspec spec{};
+  if (records > 0) {
+    spec.it_value.tv_sec = i.wakeup_interval_ms / 1000;
+    spec.it_value.tv_nsec = static_cast<long>(i.wakeup_interval_ms % 1000) * 1000000;
+  } else if (!timer_fired || !i.timer_armed) {
+    return {};  // keep a pending timed read
+  }
+  if (::timerfd_settime(i.timer.get(), 0, &spec, nullptr) != 0) {
+    return errno_error("kernel events: setting the reader's timer");
+  }
+  i.timer_armed = records > 0;
+  return {};
 }
 
 uint64_t KernelEventSource::dropped_total() const {

@@ -2,8 +2,9 @@
 // tenants, reads its ring buffer and hands decoded events to an EventHandler.
 //
 // Single-threaded: create, track, poll and destroy from one thread (the
-// agent's event loop). fd() is the ring buffer's epoll fd: readable when
-// records wait; then call consume().
+// agent's event loop). fd() is an epoll fd, readable when records wait or the
+// batching timer is due (KernelSourceOptions::wakeup_interval_ms); then call
+// consume().
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,17 @@ struct KernelSourceOptions {
   uint32_t ring_bytes = 4U << 20;
   // Seed the process table from /proc (processes that existed before start).
   bool seed_processes = true;
+  // Batching of reader wakeups (docs/events-sources.md, "Reading"): a record
+  // wakes the reader only if none did in the last wakeup_interval_ms or the
+  // unread data crosses a quarter of the ring; while records keep coming the
+  // reader also reads every wakeup_interval_ms, so a record waits at most about
+  // that long. 0: wake the reader for every record (the ring buffer's default).
+  uint32_t wakeup_interval_ms = 10;
 };
+
+// A record may wait about one interval before it is read: at most half the
+// event stream's latency bound (1 s), to leave room for scheduling delays.
+inline constexpr uint32_t kMaxWakeupIntervalMs = 500;
 
 struct TenantTracking {
   std::string name;
@@ -77,6 +88,7 @@ class KernelEventSource {
   struct Impl;
   explicit KernelEventSource(std::unique_ptr<Impl> impl);
   Status check_drops();
+  Status rearm_timer(bool timer_fired, int records);
 
   std::unique_ptr<Impl> impl_;
   std::map<EventType, uint64_t> dropped_;

@@ -128,9 +128,24 @@ Result<Event> RecordDecoder::decode(const void* data, size_t size) {
     case BH_REC_EXIT:
       BULKHEAD_TRY(need(sizeof(bh_exit_record)));
       return decode_exit(*static_cast<const bh_exit_record*>(data));
-    case BH_REC_SYSCALL:
-      BULKHEAD_TRY(need(sizeof(bh_syscall_record)));
-      return decode_syscall(*static_cast<const bh_syscall_record*>(data));
+    case BH_REC_SYSCALL: {
+      // Cut after its last used byte (bpf/events.bpf.c): what is missing is
+      // empty (NUL strings, no extra bytes).
+      BULKHEAD_TRY(need(offsetof(bh_syscall_record, path)));
+      if (size > sizeof(bh_syscall_record)) {
+        return make_error("syscall record of " + std::to_string(size) + " bytes, at most " +
+                          std::to_string(sizeof(bh_syscall_record)) + " expected");
+      }
+      syscall_scratch_.resize((sizeof(bh_syscall_record) + 7) / 8);
+      auto* rec = reinterpret_cast<bh_syscall_record*>(syscall_scratch_.data());
+      std::memcpy(rec, data, size);
+      std::memset(reinterpret_cast<char*>(rec) + size, 0, sizeof(*rec) - size);
+      if (rec->extra_len > sizeof(rec->extra) ||
+          offsetof(bh_syscall_record, extra) + rec->extra_len > size) {
+        rec->extra_len = 0;  // not sent: nothing to trust
+      }
+      return decode_syscall(*rec);
+    }
     default:
       return make_error("event record of unknown kind " + std::to_string(h.kind));
   }

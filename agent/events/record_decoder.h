@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "config/profile.h"
@@ -55,6 +56,8 @@ class RecordDecoder {
   std::map<uint32_t, TenantAttribution> tenants_;
   std::map<uint64_t, std::string> workloads_;
   int64_t clock_offset_ = 0;
+  // A whole bh_syscall_record to widen the cut records the kernel sends into.
+  std::vector<uint64_t> syscall_scratch_;
 };
 
 // Tenant id for a host id: host − base inside the tenant's range; outside it

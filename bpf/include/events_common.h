@@ -64,6 +64,15 @@ struct {
   __uint(max_entries, BH_DEFAULT_RING_BYTES);
 } events SEC(".maps");
 
+/* Where bh_sys_exit builds its record before bh_output copies the used part
+ * (too big for the 512-byte stack). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct bh_syscall_record);
+} syscall_scratch SEC(".maps");
+
 /* Records the ring buffer had no room for, per CPU and per event type. */
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -102,6 +111,53 @@ static __always_inline bool bh_admit(struct bh_who* who, bool arm) {
   return bpf_map_lookup_elem(&armed, &who->workload) != NULL;
 }
 
+/* Wakeup policy of the reader (docs/events-sources.md, "Reading").
+ *
+ * Waking the reader costs the producing task an interrupt (irq_work, an IPI:
+ * in a virtual machine a trap to the hypervisor) plus, on the reader's side, a
+ * context switch; with the ring buffer's default policy that happens for every
+ * record the reader has not yet caught up with, which at a few microseconds
+ * per syscall doubled the cost of an open that becomes an event. Instead a
+ * record wakes the reader only when
+ *   - no wakeup was sent in the last wakeup_interval_ns (so the first record
+ *     after a quiet spell still wakes it at once), or
+ *   - the unread data crosses wakeup_bytes (a burst is read before it fills
+ *     the ring).
+ * Every other record is committed silently; the reader, once woken, keeps
+ * reading on a wakeup_interval_ns timer while records keep coming, so none
+ * waits longer than about that interval. wakeup_interval_ns = 0 restores a
+ * wakeup for every record. Written by the loader before load. */
+const volatile __u64 wakeup_interval_ns = 0;
+const volatile __u64 wakeup_bytes = 0;
+
+/* bpf_ktime_get_boot_ns() of the last wakeup (the clock the record headers
+ * already read); racy across CPUs by design: two
+ * CPUs that both decide to wake cost one extra wakeup, nothing is lost. */
+__u64 last_wakeup_ns = 0;
+
+/* The wakeup flag for a record of `size` bytes written at boot time `now`
+ * (its header's boot_ns); `in_ring`: already reserved in the ring. */
+static __always_inline __u64 bh_wakeup_flag(__u64 size, __u64 now, bool in_ring) {
+  if (wakeup_interval_ns == 0) {
+    return 0;
+  }
+  /* Unread bytes, this record (8-byte header, 8-byte rounding) included. */
+  __u64 mine = (size + 8 + 7) & ~7ULL;
+  __u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + (in_ring ? 0 : mine);
+  bool crossed = avail >= wakeup_bytes && avail < wakeup_bytes + mine;
+  if (crossed || now - last_wakeup_ns >= wakeup_interval_ns) {
+    last_wakeup_ns = now;
+    return BPF_RB_FORCE_WAKEUP;
+  }
+  return BPF_RB_NO_WAKEUP;
+}
+
+/* Commits a record from bh_reserve(size, ...) under the wakeup policy above. */
+static __always_inline void bh_submit(void* rec, __u64 size) {
+  __u64 now = ((struct bh_event_header*)rec)->boot_ns;
+  bpf_ringbuf_submit(rec, bh_wakeup_flag(size, now, true));
+}
+
 /* Reserves a record or counts it as dropped; never silent. */
 static __always_inline void* bh_reserve(__u64 size, __u32 type) {
   void* rec = bpf_ringbuf_reserve(&events, size, 0);
@@ -115,24 +171,38 @@ static __always_inline void* bh_reserve(__u64 size, __u32 type) {
   return rec;
 }
 
+/* Copies a record built elsewhere into the ring buffer, or counts it as
+ * dropped; the wakeup is decided as for bh_submit. */
+static __always_inline void bh_output(void* rec, __u64 size, __u32 type) {
+  __u64 now = ((struct bh_event_header*)rec)->boot_ns;
+  __u64 flag = bh_wakeup_flag(size, now, false);
+  if (bpf_ringbuf_output(&events, rec, size, flag) != 0) {
+    __u32 key = type < BH_DROP_SLOTS ? type : BH_DROP_SLOTS - 1;
+    __u64* count = bpf_map_lookup_elem(&drops, &key);
+    if (count) {
+      __sync_fetch_and_add(count, 1);
+    }
+  }
+}
+
 static __always_inline void bh_fill_header(struct bh_event_header* h, const struct bh_who* who,
                                            __u16 kind, __u16 type) {
-  struct task_struct* task = (struct task_struct*)bpf_get_current_task();
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  const struct cred* cred = BPF_CORE_READ(task, cred);
+  /* A BTF pointer: its fields are plain loads, not one helper call each. */
+  struct task_struct* task = bpf_get_current_task_btf();
+  const struct cred* cred = task->cred;
   h->boot_ns = bpf_ktime_get_boot_ns();
   h->workload_cgroup = who->workload;
   h->tenant_slot = who->slot;
   h->kind = kind;
   h->type = type;
-  h->pid = pid_tgid >> 32;
-  h->tid = (__u32)pid_tgid;
-  h->ppid = BPF_CORE_READ(task, real_parent, tgid);
-  h->uid = BPF_CORE_READ(cred, uid.val);
-  h->gid = BPF_CORE_READ(cred, gid.val);
-  h->euid = BPF_CORE_READ(cred, euid.val);
-  h->egid = BPF_CORE_READ(cred, egid.val);
-  bpf_get_current_comm(h->comm, sizeof(h->comm));
+  h->pid = task->tgid;
+  h->tid = task->pid;
+  h->ppid = task->real_parent->tgid;
+  h->uid = cred->uid.val;
+  h->gid = cred->gid.val;
+  h->euid = cred->euid.val;
+  h->egid = cred->egid.val;
+  __builtin_memcpy(h->comm, task->comm, sizeof(h->comm));
 }
 
 /* The struct file behind `fd` of the current task, or NULL. */
@@ -149,14 +219,16 @@ static __always_inline struct file* bh_fd_file(__u64 fd) {
   return file;
 }
 
-/* The last component of the file behind `fd` ("memfd:x", "module.ko"). */
-static __always_inline void bh_fd_name(__u64 fd, char* out) {
+/* The last component of the file behind `fd` ("memfd:x", "module.ko"); the
+ * bytes copied, NUL included, or 0. */
+static __always_inline long bh_fd_name(__u64 fd, char* out) {
   struct file* file = bh_fd_file(fd);
   if (!file) {
-    return;
+    return 0;
   }
   const unsigned char* name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
-  bpf_probe_read_kernel_str(out, BH_PATH_MAX, name);
+  long n = bpf_probe_read_kernel_str(out, BH_PATH_MAX, name);
+  return n > 0 ? n : 0;
 }
 
 #endif

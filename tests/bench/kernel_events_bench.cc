@@ -6,13 +6,17 @@
 //           process draining the ring buffer and serialising each event's fields
 //   auditd  auditd running with rules for the same calls, limited to the
 //           tenant's host uid range
+//   wake-each (with --compare-wakeup) events, but the ring buffer wakes the
+//           reader for every record (wakeup_interval_ms = 0, the policy before
+//           wakeups were batched), for a before/after in the same run
 //
 // Loops (tests/helpers/syscall_loop, run in the tenant): open+close read-only
 // (the kernel filters these: no event), open+close for writing (one event each),
 // fork+exec+wait. Rounds alternate the modes so drift hits all of them; the
 // figures per mode are the minimum and the median over rounds.
 //
-//   sudo scripts/bench-events.sh [ROUNDS]   (removes the audit rules even when interrupted)
+//   sudo scripts/bench-events.sh [ROUNDS] [--compare-wakeup]
+//   (removes the audit rules even when interrupted)
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -29,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "auditd_peer.h"
 #include "cgroup/tree.h"
 #include "config/profile_loader.h"
 #include "events/kernel_source.h"
@@ -40,7 +45,6 @@ using namespace bulkhead;  // NOLINT(google-build-using-namespace): a main
 using namespace std::chrono_literals;
 
 constexpr uint32_t kIdBase = 1862270976 + 0x20000;
-constexpr const char* kAuditKey = "bulkhead-bench";
 constexpr const char* kAuditDir = "/tmp/bulkhead-events-bench-audit";
 
 std::string helper_dir() {
@@ -66,100 +70,6 @@ std::string profile_yaml() {
          "  data: {host_path: /tmp/bulkhead-events-bench-data}\n";
 }
 
-int sh(const std::string& cmd) {
-  int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-// auditd and its rules for the calls the event programs watch, for the
-// tenant's uid range only; stopped (rules deleted, audit disabled, daemon
-// killed) by the destructor.
-class Auditd {
- public:
-  // auditd's own configuration with its fastest settings, so the comparison
-  // is with auditd at its best: no flush to disk per record (flush = NONE),
-  // no uid-to-name lookups (log_format = RAW), its log in a directory of ours.
-  bool start() {
-    std::filesystem::create_directories(kAuditDir);
-    const std::string conf = std::string(kAuditDir) + "/auditd.conf";
-    if (sh("sed -e 's/^flush.*/flush = NONE/' -e 's/^log_format.*/log_format = RAW/' "
-           "-e 's|^log_file.*|log_file = " +
-           std::string(kAuditDir) + "/audit.log|' /etc/audit/auditd.conf > " + conf +
-           " && chmod 0640 " + conf) != 0) {
-      return false;
-    }
-    if (sh("auditd -s disable -c " + std::string(kAuditDir) + " >/dev/null 2>&1") != 0) {
-      return false;
-    }
-    for (int i = 0; i < 100 && daemon_pid() == 0; ++i) {
-      std::this_thread::sleep_for(20ms);
-    }
-    if (daemon_pid() == 0) {
-      return false;
-    }
-    running_ = true;
-    // Quoted: the operators are shell metacharacters.
-    const std::string scope = " -F 'uid>=" + std::to_string(kIdBase) + "' -F 'uid<" +
-                              std::to_string(kIdBase + 65536) + "' -k " + kAuditKey;
-    // Opens: writes only (O_WRONLY|O_RDWR|O_CREAT|O_TRUNC), like the default event filter.
-    const std::string rules[] = {
-        "-S openat -F 'a2&0x243'",
-        "-S open -F 'a1&0x243'",
-        "-S creat,openat2",
-        std::string("-S unlink,unlinkat,rename,renameat,renameat2,chmod,fchmod,fchmodat,") +
-            "chown,fchown,lchown,fchownat",
-        "-S connect,bind,listen,accept,accept4",
-        "-S setuid,setgid,setreuid,setregid,setresuid,setresgid,setfsuid,setfsgid,capset,ptrace",
-        "-S mount,umount2,unshare,setns,bpf,init_module,finit_module,memfd_create",
-        "-S execve,execveat,clone,clone3,fork,vfork,exit_group",
-    };
-    for (const auto& r : rules) {
-      if (sh("auditctl -a always,exit -F arch=b64 " + r + scope + " >/dev/null") != 0) {
-        return false;
-      }
-    }
-    // The kernel's default backlog (64 records) makes audited tasks wait for
-    // auditd almost at once; distributions' rules raise it to 8192.
-    return sh("auditctl -b 8192 >/dev/null") == 0 && sh("auditctl -e 1 >/dev/null") == 0;
-  }
-  ~Auditd() { stop(); }
-  void stop() {
-    if (!running_) {
-      return;
-    }
-    (void)sh("auditctl -D -k " + std::string(kAuditKey) + " >/dev/null 2>&1");
-    (void)sh("auditctl -e 0 -b 64 >/dev/null 2>&1");
-    pid_t pid = daemon_pid();
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) {
-        std::this_thread::sleep_for(20ms);
-      }
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(kAuditDir, ec);
-    running_ = false;
-  }
-
- private:
-  static pid_t daemon_pid() {
-    FILE* p = ::popen("auditctl -s 2>/dev/null", "r");
-    if (p == nullptr) {
-      return 0;
-    }
-    char line[256];
-    pid_t pid = 0;
-    while (std::fgets(line, sizeof(line), p) != nullptr) {
-      if (std::strncmp(line, "pid ", 4) == 0) {
-        pid = static_cast<pid_t>(std::atoi(line + 4));
-      }
-    }
-    ::pclose(p);
-    return pid;
-  }
-  bool running_ = false;
-};
-
 // The event source in a reader process of its own, as the agent runs it. Not
 // a thread of this process: the launcher forks, and a forked child of a
 // multi-threaded process must not call glibc's set*id wrappers.
@@ -167,7 +77,7 @@ volatile sig_atomic_t g_stop_reader = 0;
 
 class EventsOn {
  public:
-  bool start(const isolation::Tenant& tenant) {
+  bool start(const isolation::Tenant& tenant, uint32_t wakeup_interval_ms) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) {
       return false;
@@ -183,7 +93,7 @@ class EventsOn {
       struct sigaction sa {};
       sa.sa_handler = [](int) { g_stop_reader = 1; };
       ::sigaction(SIGTERM, &sa, nullptr);
-      ::_exit(reader(tenant, wr.get()));
+      ::_exit(reader(tenant, wakeup_interval_ms, wr.get()));
     }
     wr.reset();
     report_ = std::move(rd);
@@ -207,10 +117,12 @@ class EventsOn {
   }
 
  private:
-  static int reader(const isolation::Tenant& tenant, int report) {
+  static int reader(const isolation::Tenant& tenant, uint32_t wakeup_interval_ms, int report) {
     uint64_t count = 0;
     size_t serialised = 0;
-    auto source = events::KernelEventSource::create({}, [&](events::Event&& e) {
+    events::KernelSourceOptions options;
+    options.wakeup_interval_ms = wakeup_interval_ms;
+    auto source = events::KernelEventSource::create(options, [&](events::Event&& e) {
       serialised += e.fields.dump().size();
       ++count;
     });
@@ -283,16 +195,22 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   int rounds = 5;
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--rounds") == 0) {
-      rounds = std::atoi(argv[i + 1]);
+  bool compare_wakeup = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
+      rounds = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--compare-wakeup") == 0) {
+      compare_wakeup = true;
+    } else {
+      (void)std::fprintf(stderr, "usage: kernel_events_bench [--rounds N] [--compare-wakeup]\n");
+      return 2;
     }
   }
   if (rounds < 1) {
     (void)std::fprintf(stderr, "--rounds must be at least 1\n");
     return 2;
   }
-  if (sh("command -v auditd >/dev/null && command -v auditctl >/dev/null") != 0) {
+  if (bench::sh("command -v auditd >/dev/null && command -v auditctl >/dev/null") != 0) {
     (void)std::fprintf(stderr, "auditd is not installed (scripts/setup.sh installs it)\n");
     return 1;
   }
@@ -325,9 +243,12 @@ int main(int argc, char** argv) {
   const std::vector<Loop> loops = {
       {"open+close, read-only (no event)", {"open", "100000", "/tmp/f"}},
       {"open+close for writing (1 event each)", {"open-write", "100000", "/tmp/f"}},
-      {"fork+exec+wait (3 events each)", {"exec", "300"}},
+      {"fork+exec+wait (3 events each)", {"exec", "1000"}},
   };
-  const char* modes[] = {"off", "events", "auditd"};
+  std::vector<const char*> modes = {"off", "events", "auditd"};
+  if (compare_wakeup) {
+    modes.push_back("wake-each");
+  }
   std::map<std::string, std::map<std::string, std::vector<double>>> ns;  // loop -> mode -> runs
   uint64_t events_seen = 0;
   for (const auto& loop : loops) {
@@ -336,8 +257,11 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r) {
     for (const char* mode : modes) {
       EventsOn events_on;
-      Auditd auditd;
-      if (std::strcmp(mode, "events") == 0 && !events_on.start(**tenant)) {
+      bench::Auditd auditd(kAuditDir, kIdBase, 65536);
+      const bool events_mode = std::strcmp(mode, "events") == 0;
+      if ((events_mode || std::strcmp(mode, "wake-each") == 0) &&
+          !events_on.start(**tenant,
+                           events_mode ? events::KernelSourceOptions{}.wakeup_interval_ms : 0)) {
         return 1;
       }
       if (std::strcmp(mode, "auditd") == 0 && !auditd.start()) {
@@ -363,14 +287,23 @@ int main(int argc, char** argv) {
   // round is the least disturbed one; the median is shown as well.
   auto table = [&](const char* title, double (*pick)(std::vector<double>)) {
     (void)std::printf("\n%s of %d rounds, ns per iteration\n", title, rounds);
-    (void)std::printf("%-40s %10s %10s %10s %11s %19s\n", "", "off", "events", "auditd",
-                      "events/off", "added/auditd added");
+    (void)std::printf("%-40s %10s %10s %10s %11s %19s", "", "off", "events", "auditd", "events/off",
+                      "added/auditd added");
+    if (compare_wakeup) {
+      (void)std::printf(" %10s %14s", "wake-each", "wake-each/off");
+    }
+    (void)std::printf("\n");
     for (const auto& loop : loops) {
       const double off = pick(ns[loop.name]["off"]);
       const double on = pick(ns[loop.name]["events"]);
       const double audit = pick(ns[loop.name]["auditd"]);
-      (void)std::printf("%-40s %10.1f %10.1f %10.1f %10.2fx %18.2fx\n", loop.name, off, on, audit,
+      (void)std::printf("%-40s %10.1f %10.1f %10.1f %10.2fx %18.2fx", loop.name, off, on, audit,
                         on / off, audit > off ? (on - off) / (audit - off) : 0.0);
+      if (compare_wakeup) {
+        const double each = pick(ns[loop.name]["wake-each"]);
+        (void)std::printf(" %10.1f %13.2fx", each, each / off);
+      }
+      (void)std::printf("\n");
     }
   };
   (void)std::printf("%ld cores; %llu events delivered in events mode\n",

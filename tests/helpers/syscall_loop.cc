@@ -5,8 +5,15 @@
 //   syscall_loop open-write N PATH N x open(PATH, O_WRONLY) + close
 //   syscall_loop exec N            N x fork + execve(self, "noop") + wait
 //   syscall_loop noop              exit at once (the exec'd child)
+//   syscall_loop unlink-rate RATE SECONDS START
+//       unlink(2) of a missing file (one event each, the call fails with
+//       ENOENT after a short lookup) at RATE calls per second (0: as fast as
+//       it can) for SECONDS, starting at START (CLOCK_REALTIME, ns since the
+//       epoch, so several generators start together). Prints "CALLS NS":
+//       the calls made and the nanoseconds they took.
 //
 // Exit 0 on success, 1 when a call fails, 2 on a usage error. Static, libc only.
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +24,51 @@
 
 namespace {
 
-long long now_ns() {
+long long clock_ns(clockid_t clock) {
   timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+long long now_ns() { return clock_ns(CLOCK_MONOTONIC); }
+
+void sleep_until(clockid_t clock, long long ns) {
+  timespec ts{};
+  ts.tv_sec = ns / 1000000000LL;
+  ts.tv_nsec = ns % 1000000000LL;
+  while (clock_nanosleep(clock, TIMER_ABSTIME, &ts, nullptr) != 0) {
+  }
+}
+
+// Paced in batches of about a millisecond's worth of calls: checking the clock
+// after every call would cost as much as the call.
+int unlink_rate(double rate, double seconds, long long start_realtime) {
+  sleep_until(CLOCK_REALTIME, start_realtime);
+  const long long start = now_ns();
+  const long long end = start + static_cast<long long>(seconds * 1e9);
+  const long batch = rate > 0 ? (rate >= 1000 ? static_cast<long>(rate / 1000) : 1) : 256;
+  long long calls = 0;
+  long long now = start;
+  while (now < end) {
+    for (long i = 0; i < batch; ++i) {
+      if (unlink("/tmp/missing") == 0 || errno != ENOENT) {
+        perror("unlink");
+        return 1;
+      }
+    }
+    calls += batch;
+    if (rate > 0) {
+      const long long due = start + static_cast<long long>(static_cast<double>(calls) / rate * 1e9);
+      if (due > end) {
+        sleep_until(CLOCK_MONOTONIC, end);
+      } else if (due > now_ns()) {
+        sleep_until(CLOCK_MONOTONIC, due);
+      }
+    }
+    now = now_ns();
+  }
+  (void)printf("%lld %lld\n", calls, now - start);
+  return 0;
 }
 
 int open_loop(long n, const char* path, int flags) {
@@ -81,6 +129,11 @@ int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "exec") == 0) {
     return exec_loop(atol(argv[2]), argv[0]);
   }
-  (void)fprintf(stderr, "usage: syscall_loop open|open-write N PATH | exec N | noop\n");
+  if (argc == 5 && strcmp(argv[1], "unlink-rate") == 0) {
+    return unlink_rate(atof(argv[2]), atof(argv[3]), atoll(argv[4]));
+  }
+  (void)fprintf(stderr,
+                "usage: syscall_loop open|open-write N PATH | exec N | noop |"
+                " unlink-rate RATE SECONDS START\n");
   return 2;
 }

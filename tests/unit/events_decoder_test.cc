@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <sys/syscall.h>
 
+#include <cstddef>
 #include <cstring>
+#include <vector>
 
 #include "events.h"
 #include "events/record_decoder.h"
@@ -66,6 +68,35 @@ TEST_F(DecoderTest, SyscallRecordBecomesATypedEvent) {
   EXPECT_EQ(e->fields["result"], -13);
   EXPECT_EQ(e->fields["error"], "EACCES");
   EXPECT_FALSE(e->fields.contains("dirfd"));
+}
+
+// The kernel sends a syscall record cut after its last used byte; the missing
+// tail reads as empty, whatever the decoder held before.
+TEST_F(DecoderTest, CutSyscallRecordsReadTheMissingTailAsEmpty) {
+  auto rec = std::make_unique<bh_syscall_record>();
+  header(rec->h, BH_REC_SYSCALL, BH_EV_FILE_RENAME, 12);
+  rec->nr = SYS_rename;
+  std::strcpy(rec->path[0], "/data/a");
+  std::strcpy(rec->path[1], "/data/b");
+  auto full = decoder_.decode(rec.get(), sizeof(*rec));
+  ASSERT_TRUE(full.ok()) << full.error().to_string();
+  EXPECT_EQ(full->fields["new_path"], "/data/b");
+
+  // Cut after path[0]: path[1] and the extra bytes are not sent.
+  std::strcpy(rec->path[0], "/x");
+  rec->extra_len = 16;
+  const size_t cut = offsetof(bh_syscall_record, path[0]) + 3;
+  auto e = decoder_.decode(rec.get(), cut);
+  ASSERT_TRUE(e.ok()) << e.error().to_string();
+  EXPECT_EQ(e->type, EventType::kFileRename);
+  EXPECT_EQ(e->fields["path"], "/x");
+  EXPECT_EQ(e->fields["new_path"], "");
+
+  // Shorter than the fixed part, or longer than a whole record: refused.
+  EXPECT_FALSE(decoder_.decode(rec.get(), offsetof(bh_syscall_record, path[0]) - 1).ok());
+  std::vector<char> big(sizeof(bh_syscall_record) + 8);
+  std::memcpy(big.data(), rec.get(), sizeof(*rec));
+  EXPECT_FALSE(decoder_.decode(big.data(), big.size()).ok());
 }
 
 TEST_F(DecoderTest, HostProcessHasNoTenantOrInsideIds) {
