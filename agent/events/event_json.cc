@@ -11,6 +11,18 @@
 
 namespace bulkhead::events {
 
+// Bytes the writer must escape: control characters, the quote, the backslash.
+// (Bytes >= 0x80 are copied: strings are valid UTF-8 by the time they get here.)
+inline constexpr std::array<bool, 256> kEscaped = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) {
+    t[static_cast<size_t>(c)] = true;
+  }
+  t['"'] = true;
+  t['\\'] = true;
+  return t;
+}();
+
 // The writer's output: a growable buffer that a thread reuses from event to
 // event (appended to the caller's string at the end). RapidJSON's own
 // StringBuffer writes a character at a time through a pointer it keeps in
@@ -33,9 +45,16 @@ class LineStream {
   }
   // Callers reserve first (PutReserve below).
   void put_unsafe(char c) { *cur_++ = static_cast<char8_t>(c); }
-  void append_unsafe(const char* data, size_t n) {
-    std::memcpy(cur_, data, n);
-    cur_ += n;
+  // Copies the bytes before the first one that needs escaping and returns
+  // where it stopped. Runs are short (names, path components): a byte loop
+  // beats a call to memcpy per run.
+  const char* copy_plain_unsafe(const char* p, const char* end) {
+    char8_t* out = cur_;
+    while (p != end && !kEscaped[static_cast<unsigned char>(*p)]) {
+      *out++ = static_cast<char8_t>(*p++);
+    }
+    cur_ = out;
+    return p;
   }
 
   // What RapidJSON's Writer calls.
@@ -46,7 +65,10 @@ class LineStream {
   void Flush() {}  // NOLINT(readability-identifier-naming)
 
  private:
-  void grow(size_t n) {
+  // Out of line: inlined into every Put() it made the Writer's small
+  // functions save and restore six registers per call (13 % of the time per
+  // event, measured).
+  [[gnu::noinline, gnu::cold]] void grow(size_t n) {
     const size_t size = static_cast<size_t>(cur_ - data_.get());
     const size_t capacity =
         std::max({size_t{1024}, 2 * static_cast<size_t>(end_ - data_.get()), size + n});
@@ -70,38 +92,18 @@ class LineStream {
 inline void PutReserve(LineStream& s, size_t n) { s.reserve(n); }  // NOLINT
 inline void PutUnsafe(LineStream& s, char c) { s.put_unsafe(c); }  // NOLINT
 
-namespace {
-
-// Bytes the writer must escape: control characters, the quote, the backslash.
-// (Bytes >= 0x80 are copied: strings are valid UTF-8 by the time they get here.)
-constexpr std::array<bool, 256> kEscaped = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 0x20; ++c) {
-    t[static_cast<size_t>(c)] = true;
-  }
-  t['"'] = true;
-  t['\\'] = true;
-  return t;
-}();
-
-}  // namespace
 }  // namespace bulkhead::events
 
 namespace rapidjson {
 
 // The Writer's hook for copying the part of a string that needs no escaping
-// (RapidJSON specialises it with SSE2 for its StringBuffer): here one memcpy
-// per run instead of a per-character loop. Escaping itself stays RapidJSON's.
+// (RapidJSON specialises it with SSE2 for its StringBuffer): here a tight
+// copy loop instead of the Writer's per-character dispatch. Escaping itself stays RapidJSON's.
 template <>
 inline bool Writer<bulkhead::events::LineStream>::ScanWriteUnescapedString(StringStream& is,
                                                                            size_t length) {
-  const char* p = is.src_;
   const char* end = is.head_ + length;
-  const char* run = p;
-  while (p != end && !bulkhead::events::kEscaped[static_cast<unsigned char>(*p)]) {
-    ++p;
-  }
-  os_->append_unsafe(run, static_cast<size_t>(p - run));  // reserved by WriteString
+  const char* p = os_->copy_plain_unsafe(is.src_, end);  // reserved by WriteString
   is.src_ = p;
   return p != end;
 }
