@@ -12,11 +12,14 @@
 // - invalid UTF-8 is repaired first (every byte that does not start a valid
 //   sequence becomes U+FFFD), since RapidJSON copies such bytes as they are;
 //   only strings with a byte >= 0x80 are checked, and only invalid ones copied;
-// - the Writer's output stream is a per-thread buffer stored as char8_t, so
-//   that the compiler keeps the write position in a register (with RapidJSON's
-//   StringBuffer a char store may alias it: 3x slower, measured), and whose
-//   runs of characters needing no escape are copied with one memcpy through
-//   the Writer's ScanWriteUnescapedString hook;
+// - the Writer's output stream is a per-thread buffer (appended to the
+//   caller's string at the end) stored as char8_t, so that the compiler keeps
+//   the write position in a register: with RapidJSON's StringBuffer a char
+//   store may alias that position, and serialising took 2-3x longer (measured).
+//   Its growth is kept out of line, and the Writer's ScanWriteUnescapedString
+//   hook copies runs that need no escaping in a tight loop; with both, an
+//   event costs about what the former hand-written writer cost (520 ns against
+//   500 ns in a single-thread loop on the development machine);
 // - the RFC 3339 date and time of day are cached per thread for the second.
 #pragma once
 
