@@ -10,10 +10,11 @@
 #include <memory>
 
 namespace bulkhead::events {
+namespace {
 
 // Bytes the writer must escape: control characters, the quote, the backslash.
 // (Bytes >= 0x80 are copied: strings are valid UTF-8 by the time they get here.)
-inline constexpr std::array<bool, 256> kEscaped = [] {
+constexpr std::array<bool, 256> kEscaped = [] {
   std::array<bool, 256> t{};
   for (int c = 0; c < 0x20; ++c) {
     t[static_cast<size_t>(c)] = true;
@@ -92,13 +93,15 @@ class LineStream {
 inline void PutReserve(LineStream& s, size_t n) { s.reserve(n); }  // NOLINT
 inline void PutUnsafe(LineStream& s, char c) { s.put_unsafe(c); }  // NOLINT
 
+}  // namespace
 }  // namespace bulkhead::events
 
 namespace rapidjson {
 
 // The Writer's hook for copying the part of a string that needs no escaping
 // (RapidJSON specialises it with SSE2 for its StringBuffer): here a tight
-// copy loop instead of the Writer's per-character dispatch. Escaping itself stays RapidJSON's.
+// copy loop instead of the Writer's per-character dispatch. Escaping itself
+// stays RapidJSON's.
 template <>
 inline bool Writer<bulkhead::events::LineStream>::ScanWriteUnescapedString(StringStream& is,
                                                                            size_t length) {
