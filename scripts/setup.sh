@@ -12,6 +12,7 @@ packages=(
   # libraries
   libbpf-dev libelf-dev zlib1g-dev libseccomp-dev libcap-dev libsystemd-dev libmnl-dev
   libboost-program-options-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
+  rapidjson-dev
   libgtest-dev libgmock-dev
   # used by the tests, the demo and the benchmarks
   iproute2 procps python3 systemd bubblewrap hyperfine nftables auditd

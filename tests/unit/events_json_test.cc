@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "events/event.h"
@@ -78,6 +79,39 @@ TEST(JsonString, EscapesAndStaysValid) {
   EXPECT_EQ(enc("\xE2\x82"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
   EXPECT_EQ(enc("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
   EXPECT_EQ(enc("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
+TEST(JsonString, ControlCharactersUseUppercaseHex) {
+  // RapidJSON writes \u001B where the hand-written writer wrote \u001b; both
+  // are the same JSON string (docs/events.md says so).
+  std::string out;
+  append_json_string(out, "\x1b[0m\x7f");
+  EXPECT_EQ(out, "\"\\u001B[0m\x7f\"");
+}
+
+TEST(JsonString, LongStringsWithEscapesAndRepairsAtEveryPosition) {
+  // Runs that need no escaping are copied in one piece: check the pieces
+  // join up whatever the position of the escaped or repaired byte.
+  for (size_t pos = 0; pos < 40; ++pos) {
+    for (const std::string_view special : {"\"", "\n", "\xff", "\xC3\xA9"}) {
+      std::string s(40, 'x');
+      s.insert(pos, special);
+      std::string out;
+      append_json_string(out, s);
+      const std::string back = nlohmann::json::parse(out).get<std::string>();
+      std::string expected = s;
+      if (special == "\xff") {
+        expected.replace(pos, 1, "\xEF\xBF\xBD");
+      }
+      EXPECT_EQ(back, expected) << pos;
+    }
+  }
+}
+
+TEST(JsonString, EmbeddedNulIsEscaped) {
+  std::string out;
+  append_json_string(out, std::string_view("a\0b", 3));
+  EXPECT_EQ(out, R"("a\u0000b")");
 }
 
 TEST(JsonString, EveryByteParsesBack) {
@@ -159,6 +193,56 @@ TEST(EventJson, FieldsAreWrittenAsNlohmannWouldDumpThem) {
   const std::string expected =
       e.fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   EXPECT_NE(line.find(R"("fields":)" + expected + "}"), std::string::npos) << line;
+}
+
+TEST(EventJson, FloatsKeepNlohmannsFormAndNonFiniteBecomesNull) {
+  Event e;
+  e.time_ns = kTime;
+  e.type = EventType::kAlert;
+  e.fields = {{"big", 1e20},
+              {"small", 1.5e-7},
+              {"one", 1.0},
+              {"nan", std::numeric_limits<double>::quiet_NaN()},
+              {"inf", std::numeric_limits<double>::infinity()}};
+  const std::string line = event_json_line(e, "h");
+  EXPECT_NE(line.find(R"("fields":{"big":1e+20,"inf":null,"nan":null,"one":1.0,"small":1.5e-07}})"),
+            std::string::npos)
+      << line;
+}
+
+TEST(EventJson, InvalidUtf8InFieldKeysIsRepaired) {
+  Event e;
+  e.time_ns = kTime;
+  e.type = EventType::kAlert;
+  e.fields = nlohmann::json::object();
+  e.fields[std::string("k\xff")] = nullptr;
+  const std::string line = event_json_line(e, "h");
+  auto j = nlohmann::json::parse(line);
+  EXPECT_TRUE(j["fields"].contains("k\xEF\xBF\xBD")) << line;
+  EXPECT_TRUE(j["fields"]["k\xEF\xBF\xBD"].is_null());
+}
+
+TEST(EventJson, ManyLinesIntoOneBufferStayIntact) {
+  // The serialiser keeps a per-thread buffer; appending many events to one
+  // string (as the file sink does) must give each line whole, in order.
+  std::string out;
+  Event e = exec_event();
+  e.process.args.assign(50, std::string(100, 'a'));  // lines larger than the buffer's first size
+  for (int i = 0; i < 20; ++i) {
+    e.process.pid = 1000 + i;
+    append_event_json(out, e, "h");
+    out.push_back('\n');
+  }
+  size_t start = 0;
+  for (int i = 0; i < 20; ++i) {
+    const size_t nl = out.find('\n', start);
+    ASSERT_NE(nl, std::string::npos);
+    auto j = nlohmann::json::parse(out.substr(start, nl - start));
+    EXPECT_EQ(j["process"]["pid"], 1000 + i);
+    EXPECT_EQ(j["process"]["args"].size(), 50U);
+    start = nl + 1;
+  }
+  EXPECT_EQ(start, out.size());
 }
 
 TEST(EventJson, HostileStringsStayOneValidLine) {
