@@ -3,11 +3,11 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <memory>
 #include <sstream>
-#include <unordered_set>
 
 #include "common/file_util.h"
 
@@ -134,21 +134,28 @@ const ProcessEntry* ProcessTable::find(pid_t pid) const {
 }
 
 std::vector<uint64_t> ProcessTable::ancestry(pid_t pid) const {
-  std::vector<uint64_t> out;
-  std::unordered_set<pid_t> seen{pid};
+  // Called for every event: walk into fixed arrays (the walk is bounded) and
+  // allocate the result once, at its final size. A cycle shows as a pid seen
+  // before; with at most kMaxAncestry + 1 of them a linear scan is cheapest.
+  uint64_t ids[kMaxAncestry];
+  pid_t seen[kMaxAncestry + 1];
+  size_t n = 0;
+  seen[0] = pid;
   const ProcessEntry* e = find(pid);
-  while (e != nullptr && out.size() < kMaxAncestry) {
-    if (e->ppid <= 0 || !seen.insert(e->ppid).second) {
+  while (e != nullptr && n < kMaxAncestry) {
+    const pid_t ppid = e->ppid;
+    if (ppid <= 0 || std::find(seen, seen + n + 1, ppid) != seen + n + 1) {
       break;
     }
-    const ProcessEntry* parent = find(e->ppid);
+    const ProcessEntry* parent = find(ppid);
     if (parent == nullptr) {
       break;
     }
-    out.push_back(parent->exec_id);
+    seen[n + 1] = ppid;
+    ids[n++] = parent->exec_id;
     e = parent;
   }
-  return out;
+  return {ids, ids + n};
 }
 
 void ProcessTable::annotate(ProcessInfo& info) const {
