@@ -134,6 +134,10 @@ const ProcessEntry* ProcessTable::find(pid_t pid) const {
 }
 
 std::vector<uint64_t> ProcessTable::ancestry(pid_t pid) const {
+  return ancestry_from(pid, find(pid));
+}
+
+std::vector<uint64_t> ProcessTable::ancestry_from(pid_t pid, const ProcessEntry* e) const {
   // Called for every event: walk into fixed arrays (the walk is bounded) and
   // allocate the result once, at its final size. A cycle shows as a pid seen
   // before; with at most kMaxAncestry + 1 of them a linear scan is cheapest.
@@ -141,7 +145,6 @@ std::vector<uint64_t> ProcessTable::ancestry(pid_t pid) const {
   pid_t seen[kMaxAncestry + 1];
   size_t n = 0;
   seen[0] = pid;
-  const ProcessEntry* e = find(pid);
   while (e != nullptr && n < kMaxAncestry) {
     const pid_t ppid = e->ppid;
     if (ppid <= 0 || std::find(seen, seen + n + 1, ppid) != seen + n + 1) {
@@ -174,7 +177,7 @@ void ProcessTable::annotate(ProcessInfo& info) const {
   if (info.comm.empty()) {
     info.comm = e->comm;
   }
-  info.ancestry = ancestry(info.pid);
+  info.ancestry = ancestry_from(info.pid, e);
 }
 
 void ProcessTable::prune() {
