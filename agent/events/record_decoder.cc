@@ -202,15 +202,19 @@ Event RecordDecoder::decode_exec(const bh_exec_record& r) {
   }
   // A cut in the middle of the last argument shows as a missing NUL at the end.
   p.args_truncated = r.args_truncated != 0 || (len > 0 && r.args[len - 1] != '\0');
-  std::string cwd;
+  // Appended in place: no temporary string per component.
+  std::string& cwd = p.cwd;
+  if (r.cwd_complete == 0) {
+    cwd = "...";  // deeper than the walk goes: only the innermost part
+    e.fields["cwd_truncated"] = true;
+  }
   const unsigned depth = r.cwd_depth < BH_CWD_DEPTH ? r.cwd_depth : BH_CWD_DEPTH;
   for (unsigned i = depth; i-- > 0;) {
-    cwd += "/" + bounded(r.cwd[i]);
+    cwd += '/';
+    cwd += bounded_view(r.cwd[i]);
   }
-  p.cwd = cwd.empty() ? "/" : cwd;
-  if (r.cwd_complete == 0) {
-    p.cwd = "..." + cwd;  // deeper than the walk goes: only the innermost part
-    e.fields["cwd_truncated"] = true;
+  if (cwd.empty()) {
+    cwd = "/";
   }
   e.fields["filename"] = p.exe;
   e.fields["fileless"] = r.fileless != 0;
