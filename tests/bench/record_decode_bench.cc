@@ -9,6 +9,7 @@
 //   build/bench/record_decode_bench [--events N] [--rounds R]
 #include <linux/types.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <algorithm>
@@ -35,7 +36,7 @@ using bulkhead::events::RecordDecoder;
 using bulkhead::events::TenantAttribution;
 
 constexpr uint32_t kIdBase = 0x60000000;
-constexpr uint32_t kActingPid = 1004;
+constexpr pid_t kActingPid = 1004;
 
 double thread_cpu_ns() {
   timespec ts{};
@@ -96,14 +97,14 @@ void fill_header(bh_event_header& h, uint16_t kind, uint16_t type) {
   h.tenant_slot = 3;
   h.kind = kind;
   h.type = type;
-  h.pid = kActingPid;
-  h.tid = kActingPid;
-  h.ppid = kActingPid - 1;
+  h.pid = static_cast<uint32_t>(kActingPid);
+  h.tid = static_cast<uint32_t>(kActingPid);
+  h.ppid = static_cast<uint32_t>(kActingPid - 1);
   h.uid = kIdBase + 1000;
   h.euid = kIdBase + 1000;
   h.gid = kIdBase + 1000;
   h.egid = kIdBase + 1000;
-  std::strcpy(h.comm, "syscall_loop");
+  (void)std::snprintf(h.comm, sizeof(h.comm), "%s", "syscall_loop");
 }
 
 struct Record {
@@ -123,7 +124,7 @@ Record syscall_record(const char* name, long nr, uint16_t type, int64_t ret, con
   rec->args[0] = static_cast<uint64_t>(-100);  // AT_FDCWD
   rec->args[2] = open_flags;                   // openat's; unlink has none
   rec->args[3] = 0644;
-  std::strcpy(rec->path[0], path);
+  (void)std::snprintf(rec->path[0], sizeof(rec->path[0]), "%s", path);
   r.size = offsetof(bh_syscall_record, path) + std::strlen(path) + 1;
   return r;
 }
@@ -131,9 +132,9 @@ Record syscall_record(const char* name, long nr, uint16_t type, int64_t ret, con
 // A chain of 5 processes, each exec'd: the acting one has 4 ancestors.
 void seed_processes(ProcessTable& table) {
   const std::string exe = "/usr/local/lib/workload/bin/syscall_loop";
-  for (uint32_t pid = kActingPid - 4; pid <= kActingPid; ++pid) {
+  for (pid_t pid = kActingPid - 4; pid <= kActingPid; ++pid) {
     table.on_fork(pid - 1, pid, "syscall_loop");
-    table.on_exec(pid, pid - 1, 100 + pid, exe, "syscall_loop");
+    table.on_exec(pid, pid - 1, 100 + static_cast<uint64_t>(pid), exe, "syscall_loop");
   }
 }
 
@@ -151,7 +152,7 @@ double measure(const Record& record, size_t events) {
   for (size_t i = 0; i < events; ++i) {
     auto e = decoder.decode(record.storage.data(), record.size);
     if (!e.ok()) {
-      std::fprintf(stderr, "%s: %s\n", record.name, e.error().to_string().c_str());
+      (void)std::fprintf(stderr, "%s: %s\n", record.name, e.error().to_string().c_str());
       std::exit(1);
     }
     batch.push_back(std::move(e).value());
@@ -176,12 +177,12 @@ int main(int argc, char** argv) {
     } else if (arg == "--rounds") {
       rounds = std::atoi(argv[i + 1]);
     } else {
-      std::fprintf(stderr, "usage: record_decode_bench [--events N] [--rounds R]\n");
+      (void)std::fprintf(stderr, "usage: record_decode_bench [--events N] [--rounds R]\n");
       return 2;
     }
   }
   if (events == 0 || rounds <= 0) {
-    std::fprintf(stderr, "record_decode_bench: --events and --rounds must be positive\n");
+    (void)std::fprintf(stderr, "record_decode_bench: --events and --rounds must be positive\n");
     return 2;
   }
   const std::vector<Record> records = {
@@ -190,14 +191,15 @@ int main(int argc, char** argv) {
       syscall_record("openat (write) of a 40-byte path", SYS_openat, BH_EV_FILE_OPEN, 3,
                      "/var/lib/workload/data/cache/entry-00042", 01 | 0100 | 01000),
   };
-  std::printf("reader CPU per record (median of %d rounds of %zu records)\n", rounds, events);
+  (void)std::printf("reader CPU per record (median of %d rounds of %zu records)\n", rounds, events);
   for (const auto& record : records) {
     std::vector<double> ns;
+    ns.reserve(static_cast<size_t>(rounds));
     for (int r = 0; r < rounds; ++r) {
       ns.push_back(measure(record, events));
     }
     std::sort(ns.begin(), ns.end());
-    std::printf("  %-36s %7.0f ns\n", record.name, ns[ns.size() / 2]);
+    (void)std::printf("  %-36s %7.0f ns\n", record.name, ns[ns.size() / 2]);
   }
   return 0;
 }
