@@ -3,11 +3,11 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <memory>
 #include <sstream>
-#include <unordered_set>
 
 #include "common/file_util.h"
 
@@ -134,21 +134,31 @@ const ProcessEntry* ProcessTable::find(pid_t pid) const {
 }
 
 std::vector<uint64_t> ProcessTable::ancestry(pid_t pid) const {
-  std::vector<uint64_t> out;
-  std::unordered_set<pid_t> seen{pid};
-  const ProcessEntry* e = find(pid);
-  while (e != nullptr && out.size() < kMaxAncestry) {
-    if (e->ppid <= 0 || !seen.insert(e->ppid).second) {
+  return ancestry_from(pid, find(pid));
+}
+
+std::vector<uint64_t> ProcessTable::ancestry_from(pid_t pid, const ProcessEntry* e) const {
+  // Called for every event: walk into fixed arrays (the walk is bounded) and
+  // allocate the result once, at its final size. A cycle shows as a pid seen
+  // before; with at most kMaxAncestry + 1 of them a linear scan is cheapest.
+  uint64_t ids[kMaxAncestry];
+  pid_t seen[kMaxAncestry + 1];
+  size_t n = 0;
+  seen[0] = pid;
+  while (e != nullptr && n < kMaxAncestry) {
+    const pid_t ppid = e->ppid;
+    if (ppid <= 0 || std::find(seen, seen + n + 1, ppid) != seen + n + 1) {
       break;
     }
-    const ProcessEntry* parent = find(e->ppid);
+    const ProcessEntry* parent = find(ppid);
     if (parent == nullptr) {
       break;
     }
-    out.push_back(parent->exec_id);
+    seen[n + 1] = ppid;
+    ids[n++] = parent->exec_id;
     e = parent;
   }
-  return out;
+  return {ids, ids + n};
 }
 
 void ProcessTable::annotate(ProcessInfo& info) const {
@@ -167,7 +177,7 @@ void ProcessTable::annotate(ProcessInfo& info) const {
   if (info.comm.empty()) {
     info.comm = e->comm;
   }
-  info.ancestry = ancestry(info.pid);
+  info.ancestry = ancestry_from(info.pid, e);
 }
 
 void ProcessTable::prune() {

@@ -62,6 +62,8 @@ class ProcessTable {
   static uint64_t seeded_exec_id(uint64_t start_ticks, long ticks_per_second, pid_t pid);
 
  private:
+  // ancestry() of a process whose entry was already looked up (may be null).
+  [[nodiscard]] std::vector<uint64_t> ancestry_from(pid_t pid, const ProcessEntry* e) const;
   void prune();
   std::unordered_map<pid_t, ProcessEntry> entries_;
 };

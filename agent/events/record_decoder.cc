@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "events.h"
 #include "events/syscall_names.h"
@@ -48,6 +49,13 @@ std::string bounded(const char (&buf)[N]) {
   return std::string(buf, strnlen(buf, N));
 }
 
+// A view of a NUL-padded buffer: the paths go straight into the fields, with
+// no intermediate string (a second allocation and copy for long paths).
+template <size_t N>
+std::string_view bounded_view(const char (&buf)[N]) {
+  return {buf, strnlen(buf, N)};
+}
+
 // Result of a call: the return value, and the errno name when it failed.
 void put_result(nlohmann::json& f, int64_t ret) {
   f["result"] = ret;
@@ -69,7 +77,7 @@ std::string net_verdict(int64_t ret) {
 }
 
 // A path relative to a directory fd other than the cwd names that fd.
-void put_dirfd(nlohmann::json& f, uint64_t dirfd, const std::string& path) {
+void put_dirfd(nlohmann::json& f, uint64_t dirfd, std::string_view path) {
   const int fd = static_cast<int>(dirfd);
   if (fd != kAtFdcwd && (path.empty() || path[0] != '/')) {
     f["dirfd"] = fd;
@@ -194,15 +202,19 @@ Event RecordDecoder::decode_exec(const bh_exec_record& r) {
   }
   // A cut in the middle of the last argument shows as a missing NUL at the end.
   p.args_truncated = r.args_truncated != 0 || (len > 0 && r.args[len - 1] != '\0');
-  std::string cwd;
+  // Appended in place: no temporary string per component.
+  std::string& cwd = p.cwd;
+  if (r.cwd_complete == 0) {
+    cwd = "...";  // deeper than the walk goes: only the innermost part
+    e.fields["cwd_truncated"] = true;
+  }
   const unsigned depth = r.cwd_depth < BH_CWD_DEPTH ? r.cwd_depth : BH_CWD_DEPTH;
   for (unsigned i = depth; i-- > 0;) {
-    cwd += "/" + bounded(r.cwd[i]);
+    cwd += '/';
+    cwd += bounded_view(r.cwd[i]);
   }
-  p.cwd = cwd.empty() ? "/" : cwd;
-  if (r.cwd_complete == 0) {
-    p.cwd = "..." + cwd;  // deeper than the walk goes: only the innermost part
-    e.fields["cwd_truncated"] = true;
+  if (cwd.empty()) {
+    cwd = "/";
   }
   e.fields["filename"] = p.exe;
   e.fields["fileless"] = r.fileless != 0;
@@ -249,8 +261,8 @@ Event RecordDecoder::decode_syscall(const bh_syscall_record& r) {
   nlohmann::json& f = e.fields;
   const long nr = static_cast<long>(r.nr);
   const auto* a = r.args;
-  const std::string path0 = bounded(r.path[0]);
-  const std::string path1 = bounded(r.path[1]);
+  const std::string_view path0 = bounded_view(r.path[0]);
+  const std::string_view path1 = bounded_view(r.path[1]);
   const size_t extra_len = r.extra_len < sizeof(r.extra) ? r.extra_len : sizeof(r.extra);
   f["syscall"] = syscall_name(nr);
 

@@ -29,13 +29,27 @@ struct Named {
 #define BH_NAMED(x) \
   Named { static_cast<uint64_t>(x), #x }
 
-std::vector<std::string> bit_names(uint64_t flags, std::span<const Named> table) {
-  std::vector<std::string> out;
+// Built straight into the JSON array an event's fields hold, sized once: the
+// decoder names the flags of every open, and an intermediate vector of strings
+// cost its regrowth and a copy of every name. `first` (may be null) leads.
+nlohmann::json bit_names(uint64_t flags, std::span<const Named> table,
+                         const char* first = nullptr) {
+  size_t count = first != nullptr ? 1 : 0;
   uint64_t rest = flags;
   for (const auto& n : table) {
     if (n.value != 0 && (flags & n.value) == n.value) {
-      out.emplace_back(n.name);
+      ++count;
       rest &= ~n.value;
+    }
+  }
+  nlohmann::json::array_t out;
+  out.reserve(count + (rest != 0 ? 1 : 0));
+  if (first != nullptr) {
+    out.emplace_back(first);
+  }
+  for (const auto& n : table) {
+    if (n.value != 0 && (flags & n.value) == n.value) {
+      out.emplace_back(n.name);
     }
   }
   if (rest != 0) {
@@ -213,20 +227,16 @@ std::string errno_name(int err) {
   return "E" + std::to_string(err);
 }
 
-std::vector<std::string> open_flag_names(uint64_t flags) {
-  auto names = bit_names(flags, kOpenFlags);
-  if ((flags & O_ACCMODE) == O_RDONLY) {
-    names.insert(names.begin(), "O_RDONLY");
-  }
-  return names;
+nlohmann::json open_flag_names(uint64_t flags) {
+  return bit_names(flags, kOpenFlags, (flags & O_ACCMODE) == O_RDONLY ? "O_RDONLY" : nullptr);
 }
 
-std::vector<std::string> clone_flag_names(uint64_t flags) {
+nlohmann::json clone_flag_names(uint64_t flags) {
   return bit_names(flags & ~uint64_t{CSIGNAL}, kCloneFlags);
 }
 
-std::vector<std::string> namespace_names(uint64_t flags) {
-  std::vector<std::string> out;
+nlohmann::json namespace_names(uint64_t flags) {
+  nlohmann::json::array_t out;
   for (const auto& n : kNamespaces) {
     if ((flags & n.value) != 0) {
       out.emplace_back(n.name);
@@ -235,7 +245,7 @@ std::vector<std::string> namespace_names(uint64_t flags) {
   return out;
 }
 
-std::vector<std::string> mount_flag_names(uint64_t flags) {
+nlohmann::json mount_flag_names(uint64_t flags) {
   // The magic number old callers put in the high half carries no meaning.
   if ((flags & 0xffff0000U) == 0xC0ED0000U) {
     flags &= 0xffffU;
@@ -243,10 +253,8 @@ std::vector<std::string> mount_flag_names(uint64_t flags) {
   return bit_names(flags, kMountFlags);
 }
 
-std::vector<std::string> umount_flag_names(uint64_t flags) {
-  return bit_names(flags, kUmountFlags);
-}
-std::vector<std::string> memfd_flag_names(uint64_t flags) { return bit_names(flags, kMemfdFlags); }
+nlohmann::json umount_flag_names(uint64_t flags) { return bit_names(flags, kUmountFlags); }
+nlohmann::json memfd_flag_names(uint64_t flags) { return bit_names(flags, kMemfdFlags); }
 
 std::string ptrace_request_name(long request) {
   if (const char* name = find_name(static_cast<uint64_t>(request), kPtraceRequests)) {

@@ -17,14 +17,15 @@ std::string syscall_name(long nr);
 // "EPERM" for 1; "E<n>" for an unknown value.
 std::string errno_name(int err);
 
-// Set bits as names, unknown bits as one trailing hex value ("0x40000000").
-std::vector<std::string> open_flag_names(uint64_t flags);   // O_ACCMODE gives O_RDONLY too
-std::vector<std::string> clone_flag_names(uint64_t flags);  // CLONE_*, without the exit signal
+// Set bits as a JSON array of names, unknown bits as one trailing hex value
+// ("0x40000000"); arrays because that is the form the event fields hold.
+nlohmann::json open_flag_names(uint64_t flags);   // O_ACCMODE gives O_RDONLY too
+nlohmann::json clone_flag_names(uint64_t flags);  // CLONE_*, without the exit signal
 // The namespaces CLONE_NEW* flags create: "user", "pid", "net", "mnt", ...
-std::vector<std::string> namespace_names(uint64_t flags);
-std::vector<std::string> mount_flag_names(uint64_t flags);
-std::vector<std::string> umount_flag_names(uint64_t flags);
-std::vector<std::string> memfd_flag_names(uint64_t flags);
+nlohmann::json namespace_names(uint64_t flags);
+nlohmann::json mount_flag_names(uint64_t flags);
+nlohmann::json umount_flag_names(uint64_t flags);
+nlohmann::json memfd_flag_names(uint64_t flags);
 std::string ptrace_request_name(long request);  // "PTRACE_ATTACH", or the number
 std::string bpf_command_name(long cmd);         // "BPF_PROG_LOAD", or the number
 std::string signal_name(int sig);               // "SIGSYS"

@@ -83,11 +83,16 @@ TEST(ProcessTable, SeedsFromAProcDirectory) {
 }
 
 TEST(SyscallNames, FlagsErrorsAndAddresses) {
-  EXPECT_EQ(open_flag_names(0), (std::vector<std::string>{"O_RDONLY"}));
-  EXPECT_EQ(open_flag_names(02 | 02000000), (std::vector<std::string>{"O_RDWR", "O_CLOEXEC"}));
-  EXPECT_EQ(clone_flag_names(0x10000000 | 17), (std::vector<std::string>{"CLONE_NEWUSER"}));
-  EXPECT_EQ(mount_flag_names(0xC0ED0000 | 4096), (std::vector<std::string>{"MS_BIND"}));
-  EXPECT_EQ(memfd_flag_names(0x40000001), (std::vector<std::string>{"MFD_CLOEXEC", "0x40000000"}));
+  using Names = nlohmann::json;
+  EXPECT_EQ(open_flag_names(0), Names::array({"O_RDONLY"}));
+  EXPECT_EQ(open_flag_names(02 | 02000000), Names::array({"O_RDWR", "O_CLOEXEC"}));
+  EXPECT_EQ(open_flag_names(01 | 0100 | 0x40000000),
+            Names::array({"O_WRONLY", "O_CREAT", "0x40000000"}));
+  EXPECT_EQ(clone_flag_names(0x10000000 | 17), Names::array({"CLONE_NEWUSER"}));
+  EXPECT_EQ(clone_flag_names(0), Names::array());
+  EXPECT_EQ(namespace_names(0x10000000 | 0x40000000), Names::array({"user", "net"}));
+  EXPECT_EQ(mount_flag_names(0xC0ED0000 | 4096), Names::array({"MS_BIND"}));
+  EXPECT_EQ(memfd_flag_names(0x40000001), Names::array({"MFD_CLOEXEC", "0x40000000"}));
   EXPECT_EQ(errno_name(1), "EPERM");
   EXPECT_EQ(syscall_name(257), "openat");
   EXPECT_EQ(syscall_name(9999), "syscall_9999");
