@@ -13,7 +13,7 @@ packages=(
   libbpf-dev libelf-dev zlib1g-dev libseccomp-dev libcap-dev libsystemd-dev libmnl-dev
   libboost-program-options-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
   rapidjson-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libjemalloc-dev
   # used by the tests, the demo and the benchmarks
   iproute2 procps python3 systemd bubblewrap hyperfine nftables auditd
   # the syslog sink tests run a real rsyslogd on loopback
