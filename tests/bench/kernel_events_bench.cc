@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "auditd_peer.h"
+#include "bench_tenant.h"
 #include "cgroup/tree.h"
 #include "config/profile_loader.h"
 #include "events/kernel_source.h"
@@ -47,27 +48,9 @@ using namespace std::chrono_literals;
 constexpr uint32_t kIdBase = 1862270976 + 0x20000;
 constexpr const char* kAuditDir = "/tmp/bulkhead-events-bench-audit";
 
-std::string helper_dir() {
-  // <build>/bench/kernel_events_bench -> <build>/test-helpers
-  return std::filesystem::canonical("/proc/self/exe").parent_path().parent_path().string() +
-         "/test-helpers";
-}
-
 std::string profile_yaml() {
-  return "version: 1\ntenant: evbench\nids: {base: " + std::to_string(kIdBase) +
-         ", count: 65536}\n"
-         "filesystem:\n"
-         "  read_only:\n"
-         "    - /usr\n"
-         "    - {source: " +
-         helper_dir() +
-         ", target: /helpers}\n"
-         "  symlinks:\n"
-         "    - {path: /bin, target: usr/bin}\n"
-         "    - {path: /lib, target: usr/lib}\n"
-         "    - {path: /lib64, target: usr/lib64}\n"
-         "  tmpfs: [{target: /tmp, size: 16Mi}]\n"
-         "  data: {host_path: /tmp/bulkhead-events-bench-data}\n";
+  return bench::bench_tenant_yaml("evbench", kIdBase,
+                                  "  data: {host_path: /tmp/bulkhead-events-bench-data}\n");
 }
 
 // The event source in a reader process of its own, as the agent runs it. Not

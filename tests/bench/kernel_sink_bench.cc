@@ -59,6 +59,7 @@
 #include <vector>
 
 #include "auditd_peer.h"
+#include "bench_tenant.h"
 #include "cgroup/tree.h"
 #include "config/profile_loader.h"
 #include "events/event_bus.h"
@@ -75,27 +76,7 @@ using Clock = std::chrono::steady_clock;
 constexpr uint32_t kIdBase = 1862270976 + 0x30000;
 constexpr const char* kWorkDir = "/tmp/bulkhead-kernel-sink-bench";
 
-std::string helper_dir() {
-  // <build>/bench/kernel_sink_bench -> <build>/test-helpers
-  return std::filesystem::canonical("/proc/self/exe").parent_path().parent_path().string() +
-         "/test-helpers";
-}
-
-std::string profile_yaml() {
-  return "version: 1\ntenant: sinkbench\nids: {base: " + std::to_string(kIdBase) +
-         ", count: 65536}\n"
-         "filesystem:\n"
-         "  read_only:\n"
-         "    - /usr\n"
-         "    - {source: " +
-         helper_dir() +
-         ", target: /helpers}\n"
-         "  symlinks:\n"
-         "    - {path: /bin, target: usr/bin}\n"
-         "    - {path: /lib, target: usr/lib}\n"
-         "    - {path: /lib64, target: usr/lib64}\n"
-         "  tmpfs: [{target: /tmp, size: 16Mi}]\n";
-}
+std::string profile_yaml() { return bench::bench_tenant_yaml("sinkbench", kIdBase); }
 
 int64_t realtime_ns() {
   timespec ts{};
