@@ -16,6 +16,7 @@
 #include "api/client.h"
 #include "cgroup_test_support.h"
 #include "child_process.h"
+#include "event_fifo_daemon.h"
 #include "sandbox_fixture.h"
 
 namespace bulkhead::api {
@@ -23,78 +24,23 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using testing::build_binary;
 using testing::milliseconds;
 using testing::Output;
-using testing::Proc;
 
 const std::string kSourceDir = BULKHEAD_SOURCE_DIR;
 
-class DetectE2E : public cgroup::testing::CgroupKernelTest {
+class DetectE2E : public testing::EventFifoDaemonTest {
  protected:
   void SetUp() override {
-    CgroupKernelTest::SetUp();
+    EventFifoDaemonTest::SetUp();
     if (HasFatalFailure() || IsSkipped()) {
       return;
     }
-    daemon_bin_ = build_binary("bulkheadd");
-    ctl_bin_ = build_binary("bulkheadctl");
-    BULKHEAD_REQUIRE(::access(daemon_bin_.c_str(), X_OK) == 0, "bulkheadd not built");
-    BULKHEAD_REQUIRE(::access(ctl_bin_.c_str(), X_OK) == 0, "bulkheadctl not built");
-    socket_ = dir_.path() + "/api.sock";
-    fifo_ = dir_.path() + "/events.fifo";
     rules_ = dir_.path() + "/rules";
-    fs::create_directories(dir_.path() + "/profiles");
-    fs::create_directories(dir_.path() + "/state");
     fs::create_directories(rules_);
     fs::copy_file(kSourceDir + "/profiles/rules.d/default.yaml", rules_ + "/default.yaml");
-    ::chmod((dir_.path() + "/state").c_str(), 0755);
-    const uint32_t base = 0x5D000000U + (static_cast<uint32_t>(::getpid()) % 64U) * 0x10000U;
-    std::ofstream(dir_.path() + "/profiles/alpha.yaml")
-        << "version: 1\ntenant: alpha\nids: {base: " << base << ", count: 65536}\n"
-        << "filesystem:\n  read_only: [/usr]\n";
-    daemon_ = std::make_unique<Proc>(std::vector<std::string>{
-        daemon_bin_, "--config", "/dev/null", "--profiles", dir_.path() + "/profiles", "--rules",
-        rules_, "--state-dir", dir_.path() + "/state", "--socket", socket_, "--cgroup-name", name_,
-        "--test-event-fifo", fifo_, "--event-sink", "file:" + sink_file()});
-    bool up = testing::wait_for([&] {
-      if (daemon_->exited()) {
-        return true;
-      }
-      auto c = Client::connect(socket_);
-      return c.ok() && (*c)->call(Method::kStatus, json::object(), {}, milliseconds(1000)).ok();
-    });
-    ASSERT_TRUE(up && !daemon_->exited()) << "bulkheadd did not come up";
-  }
-
-  void TearDown() override {
-    if (daemon_) {
-      ::kill(daemon_->pid(), SIGTERM);
-      daemon_log_ = daemon_->finish(milliseconds(10000));
-      if (HasFailure()) {
-        std::cerr << "---- bulkheadd ----\n"
-                  << daemon_log_.err << daemon_log_.out << "-------------------\n";
-      }
-      daemon_.reset();
-    }
-    CgroupKernelTest::TearDown();
-  }
-
-  [[nodiscard]] std::string sink_file() const { return dir_.path() + "/events.jsonl"; }
-
-  void publish(const std::vector<json>& events) {
-    std::string data;
-    for (const auto& e : events) {
-      data += e.dump() + "\n";
-    }
-    UniqueFd fd(::open(fifo_.c_str(), O_WRONLY | O_CLOEXEC));
-    ASSERT_TRUE(fd) << "open " << fifo_ << ": " << std::strerror(errno);
-    std::string_view rest = data;
-    while (!rest.empty()) {
-      ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-      ASSERT_GT(n, 0) << std::strerror(errno);
-      rest.remove_prefix(static_cast<size_t>(n));
-    }
+    write_profile("alpha", 0x5D000000U, 0);
+    start_daemon({"--rules", rules_});
   }
 
   static json event(const std::string& type, const std::string& tenant, json fields) {
@@ -110,25 +56,7 @@ class DetectE2E : public cgroup::testing::CgroupKernelTest {
     return e;
   }
 
-  Output ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), {ctl_bin_, "--socket", socket_});
-    Proc p(std::move(args));
-    return p.finish();
-  }
-
-  static std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    std::istringstream in(text);
-    for (std::string l; std::getline(in, l);) {
-      out.push_back(json::parse(l));
-    }
-    return out;
-  }
-
-  testing::TempDir dir_;
-  std::string daemon_bin_, ctl_bin_, socket_, fifo_, rules_;
-  std::unique_ptr<Proc> daemon_;
-  Output daemon_log_;
+  std::string rules_;
 };
 
 TEST_F(DetectE2E, AlertsReachCtlAndSinksAndDeniesAreThrottled) {
@@ -198,9 +126,7 @@ TEST_F(DetectE2E, ABrokenRulesFileOnSighupIsRefusedWithItsLine) {
            std::string::npos;
   }));
   EXPECT_FALSE(daemon_->exited());
-  ::kill(daemon_->pid(), SIGTERM);
-  daemon_log_ = daemon_->finish(milliseconds(10000));
-  daemon_.reset();
+  stop_daemon();
   EXPECT_NE(daemon_log_.err.find("reload refused: " + rules_ +
                                  "/local.yaml:6:19: "
                                  "rules[0].match.type: unknown event type \"proces.exec\""),

@@ -15,6 +15,7 @@
 #include "api/client.h"
 #include "cgroup_test_support.h"
 #include "child_process.h"
+#include "event_fifo_daemon.h"
 #include "events/event.h"
 #include "sandbox_fixture.h"
 
@@ -23,80 +24,23 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using testing::build_binary;
 using testing::milliseconds;
 using testing::Output;
 using testing::Proc;
 
-class EventsE2E : public cgroup::testing::CgroupKernelTest {
+class EventsE2E : public testing::EventFifoDaemonTest {
  protected:
   void SetUp() override {
-    CgroupKernelTest::SetUp();
+    EventFifoDaemonTest::SetUp();
     if (HasFatalFailure() || IsSkipped()) {
       return;
     }
-    daemon_bin_ = build_binary("bulkheadd");
-    ctl_bin_ = build_binary("bulkheadctl");
-    BULKHEAD_REQUIRE(::access(daemon_bin_.c_str(), X_OK) == 0, "bulkheadd not built");
-    BULKHEAD_REQUIRE(::access(ctl_bin_.c_str(), X_OK) == 0, "bulkheadctl not built");
-    socket_ = dir_.path() + "/api.sock";
-    fifo_ = dir_.path() + "/events.fifo";
-    fs::create_directories(dir_.path() + "/profiles");
-    fs::create_directories(dir_.path() + "/state");
-    ::chmod((dir_.path() + "/state").c_str(), 0755);
-    write_profile("alpha", 0);
-    write_profile("beta", 1);
-    daemon_ = std::make_unique<Proc>(std::vector<std::string>{
-        daemon_bin_, "--config", "/dev/null", "--profiles", dir_.path() + "/profiles",
-        "--state-dir", dir_.path() + "/state", "--socket", socket_, "--cgroup-name", name_,
-        "--test-event-fifo", fifo_, "--event-sink", "file:" + sink_file()});
-    bool up = testing::wait_for([&] {
-      if (daemon_->exited()) {
-        return true;
-      }
-      auto c = Client::connect(socket_);
-      return c.ok() && (*c)->call(Method::kStatus, json::object(), {}, milliseconds(1000)).ok();
-    });
-    ASSERT_TRUE(up && !daemon_->exited()) << "bulkheadd did not come up";
+    write_profile("alpha", kIdBlock, 0);
+    write_profile("beta", kIdBlock, 1);
+    start_daemon();
   }
 
-  void TearDown() override {
-    if (daemon_) {
-      ::kill(daemon_->pid(), SIGTERM);  // a clean shutdown removes its cgroups
-      Output o = daemon_->finish(milliseconds(10000));
-      if (HasFailure()) {
-        std::cerr << "---- bulkheadd ----\n" << o.err << o.out << "-------------------\n";
-      }
-      daemon_.reset();
-    }
-    CgroupKernelTest::TearDown();
-  }
-
-  void write_profile(const std::string& tenant, uint32_t slot) {
-    const uint32_t base =
-        0x5C000000U + ((static_cast<uint32_t>(::getpid()) % 64U) * 4U + slot) * 0x10000U;
-    std::ofstream(dir_.path() + "/profiles/" + tenant + ".yaml")
-        << "version: 1\ntenant: " << tenant << "\nids: {base: " << base << ", count: 65536}\n"
-        << "filesystem:\n  read_only: [/usr]\n";
-  }
-
-  [[nodiscard]] std::string sink_file() const { return dir_.path() + "/events.jsonl"; }
-
-  // Writes event lines into the agent's test FIFO.
-  void publish(const std::vector<json>& events) {
-    std::string data;
-    for (const auto& e : events) {
-      data += e.dump() + "\n";
-    }
-    UniqueFd fd(::open(fifo_.c_str(), O_WRONLY | O_CLOEXEC));
-    ASSERT_TRUE(fd) << "open " << fifo_ << ": " << std::strerror(errno);
-    std::string_view rest = data;
-    while (!rest.empty()) {
-      ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-      ASSERT_GT(n, 0) << std::strerror(errno);
-      rest.remove_prefix(static_cast<size_t>(n));
-    }
-  }
+  static constexpr uint32_t kIdBlock = 0x5C000000U;
 
   static json event(const std::string& type, const std::string& tenant, int n) {
     json e{
@@ -106,28 +50,6 @@ class EventsE2E : public cgroup::testing::CgroupKernelTest {
     }
     return e;
   }
-
-  std::vector<std::string> ctl_args(std::vector<std::string> args) const {
-    args.insert(args.begin(), {ctl_bin_, "--socket", socket_});
-    return args;
-  }
-  Output ctl(std::vector<std::string> args) {
-    Proc p(ctl_args(std::move(args)));
-    return p.finish();
-  }
-
-  static std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    std::istringstream in(text);
-    for (std::string l; std::getline(in, l);) {
-      out.push_back(json::parse(l));
-    }
-    return out;
-  }
-
-  testing::TempDir dir_;
-  std::string daemon_bin_, ctl_bin_, socket_, fifo_;
-  std::unique_ptr<Proc> daemon_;
 };
 
 TEST_F(EventsE2E, UnknownTypeOrTenantIsAClearErrorAndExitCode) {
