@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -44,9 +45,7 @@ double best_ns_per_iteration(int iterations, Body body) {
   return best;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   std::string dir = "profiles/rules.d";
   int iterations = 200000;
   for (int i = 1; i < argc; ++i) {
@@ -129,4 +128,15 @@ int main(int argc, char** argv) {
                       rules_ns / json_ns, raised > 0 ? "yes" : "no");
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // a rules file or JSON value the benchmark cannot use
+    (void)std::fprintf(stderr, "detect_bench: %s\n", e.what());
+    return 2;
+  }
 }

@@ -61,6 +61,7 @@ class DetectE2E : public testing::EventFifoDaemonTest {
 
 TEST_F(DetectE2E, AlertsReachCtlAndSinksAndDeniesAreThrottled) {
   std::vector<json> in;
+  in.reserve(22);
   for (int i = 0; i < 20; ++i) {
     in.push_back(event("network.deny", "alpha",
                        {{"hook", "connect4"}, {"verdict", "denied"}, {"protocol", "tcp"}}));
