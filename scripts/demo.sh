@@ -14,7 +14,7 @@ if [[ $(id -u) -ne 0 ]]; then
   echo "demo: run as root (sudo $0)" >&2
   exit 1
 fi
-"$repo/scripts/setup.sh"
+"$repo/scripts/setup.sh" --demo
 
 run_dir=/run/bulkhead-demo
 state_dir=/var/lib/bulkhead-demo

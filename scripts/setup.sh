@@ -1,26 +1,48 @@
 #!/usr/bin/env bash
-# Installs every Debian package the build and the tests need (idempotent), then
-# configures and builds Bulkhead into build/ (or $BUILD_DIR).
+# Installs the Debian packages Bulkhead needs (idempotent), then configures and
+# builds it into build/ (or $BUILD_DIR).
+#
+#   scripts/setup.sh          everything: the tests, the benchmarks, the linters and
+#                             the VM matrix too (what scripts/test.sh and CI use)
+#   scripts/setup.sh --demo   only what scripts/demo.sh needs: the build tools, the
+#                             libraries and what the example tenants run; builds the
+#                             agent and its client, not the tests. Installs no
+#                             package that starts a service on this host.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-$repo/build}
+mode=all
+case ${1:-} in
+  --demo) mode=demo ;;
+  "") ;;
+  *)
+    echo "usage: $0 [--demo]" >&2
+    exit 2
+    ;;
+esac
 
-packages=(
-  # toolchain and build
-  build-essential cmake pkg-config clang llvm bpftool clang-format clang-tidy
-  # libraries
+# The build: compilers (clang for the BPF programs) and the libraries.
+build_packages=(
+  build-essential cmake pkg-config clang bpftool
   libbpf-dev libelf-dev zlib1g-dev libseccomp-dev libcap-dev libsystemd-dev libmnl-dev
   libboost-program-options-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
-  rapidjson-dev
-  libgtest-dev libgmock-dev libjemalloc-dev
-  # used by the tests, the demo and the benchmarks
-  iproute2 procps python3 systemd bubblewrap hyperfine nftables auditd
+  rapidjson-dev libjemalloc-dev
+)
+# What the example tenants run from the host's /usr (beta's web server, ps in
+# alpha), and what demo.sh reads the agent's JSON with.
+demo_packages=(python3 procps)
+test_packages=(
+  libgtest-dev libgmock-dev llvm clang-format clang-tidy
+  # used by the tests and the benchmarks
+  iproute2 systemd bubblewrap hyperfine nftables auditd
   # the syslog sink tests run a real rsyslogd on loopback
   rsyslog
   # the VM matrix (scripts/vm-test.sh): qemu, the guest image and initramfs, the kernels
   qemu-system-x86 busybox-static debootstrap e2fsprogs kmod cpio xz-utils zstd
 )
+packages=("${build_packages[@]}" "${demo_packages[@]}")
+[[ $mode == all ]] && packages+=("${test_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do
@@ -37,5 +59,12 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build_dir" -j"$(nproc)"
+if [[ $mode == demo ]]; then
+  # Tests off (no GoogleTest needed); a later full setup turns them back on in
+  # the same build directory and builds only what is missing.
+  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBULKHEAD_TESTS=OFF >/dev/null
+  cmake --build "$build_dir" -j"$(nproc)" --target bulkheadd bulkheadctl
+else
+  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBULKHEAD_TESTS=ON >/dev/null
+  cmake --build "$build_dir" -j"$(nproc)"
+fi

@@ -40,6 +40,10 @@ std::string v1_controller_name(std::string_view controller) {
   return std::string(controller);
 }
 
+std::string io_device_limit_key(size_t index) {
+  return "limits.io.devices[" + std::to_string(index) + "]";
+}
+
 Status validate_limits(const config::Limits& limits) {
   const config::CpuLimit& cpu = limits.cpu;
   if (cpu.period_us < kMinCpuPeriodUs || cpu.period_us > kMaxCpuPeriodUs) {

@@ -7,10 +7,12 @@
 
 #include <array>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cgroup/io_devices.h"
 #include "common/result.h"
 #include "config/profile.h"
 
@@ -36,6 +38,16 @@ struct LimitWrite {
 
   bool operator==(const LimitWrite&) const = default;
 };
+
+// The block device throttles to render: the profile's, resolved, and those the
+// cgroup has now, so a device left out of the profile has its rule removed.
+struct IoDeviceState {
+  std::vector<IoThrottle> wanted;
+  std::set<DeviceNumber> current;
+};
+
+// The profile key of the i-th device throttle, for messages: "limits.io.devices[0]".
+std::string io_device_limit_key(size_t index);
 
 // Range checks done again here because the kernel refuses them with a bare EINVAL.
 Status validate_limits(const config::Limits& limits);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
+#include <set>
 
 #include "cgroup/limits_v2.h"
 #include "common/file_util.h"
@@ -66,7 +68,7 @@ Result<uint64_t> parse_v1_bytes(const std::string& text) {
 }
 
 Result<std::vector<LimitWrite>> render_v1_limits(const config::Limits& limits,
-                                                 uint64_t current_memsw) {
+                                                 uint64_t current_memsw, const IoDeviceState& io) {
   std::vector<LimitWrite> out;
 
   // memory: memsw (memory+swap) must never be below the memory limit.
@@ -121,13 +123,40 @@ Result<std::vector<LimitWrite>> render_v1_limits(const config::Limits& limits,
                      std::to_string(weight_to_shares(cpu.weight.value_or(kDefaultWeight))),
                      cpu.weight.has_value(), "limits.cpu.weight"));
 
-  const uint32_t io = limits.io_weight.value_or(kDefaultWeight);
-  LimitWrite w_io = make("io", "blkio.weight", std::to_string(io_weight_to_blkio_weight(io)),
+  const uint32_t weight = limits.io_weight.value_or(kDefaultWeight);
+  LimitWrite w_io = make("io", "blkio.weight", std::to_string(io_weight_to_blkio_weight(weight)),
                          limits.io_weight.has_value(), "limits.io.weight");
   w_io.alt_file = "blkio.bfq.weight";
-  w_io.alt_value = std::to_string(io_weight_to_bfq_weight(io));
+  w_io.alt_value = std::to_string(io_weight_to_bfq_weight(weight));
   w_io.missing_hint = "no io weight support: neither CFQ (blkio.weight) nor BFQ (blkio.bfq.weight)";
   out.push_back(std::move(w_io));
+
+  // One rule per device and file; 0 is "no limit" (it removes the rule).
+  std::set<DeviceNumber> kept;
+  for (size_t i = 0; i < io.wanted.size(); ++i) {
+    const IoThrottle& t = io.wanted[i];
+    const std::string key = io_device_limit_key(i);
+    // In the order of kV1ThrottleFiles.
+    const std::optional<uint64_t>* values[] = {&t.limit.read_bps, &t.limit.write_bps,
+                                               &t.limit.read_iops, &t.limit.write_iops};
+    static_assert(std::size(values) == std::size(kV1ThrottleFiles));
+    for (size_t f = 0; f < std::size(values); ++f) {
+      LimitWrite w =
+          make("io", kV1ThrottleFiles[f],
+               t.device.text() + " " + std::to_string(values[f]->value_or(0)), true, key.c_str());
+      w.missing_hint = "the kernel has no block I/O throttling (CONFIG_BLK_DEV_THROTTLING)";
+      out.push_back(std::move(w));
+    }
+    kept.insert(t.device);
+  }
+  for (const DeviceNumber& d : io.current) {
+    if (kept.count(d) != 0) {
+      continue;
+    }
+    for (const char* file : kV1ThrottleFiles) {
+      out.push_back(make("io", file, d.text() + " 0", false, ""));
+    }
+  }
   return out;
 }
 

@@ -28,6 +28,11 @@
 
 namespace bulkhead::cgroup {
 
+// The blkio files that hold per-device throttles, read back to find current rules.
+inline constexpr const char* kV1ThrottleFiles[] = {
+    "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+    "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"};
+
 // Value of an unlimited v1 memory counter when written (-1 reads back as a huge number).
 inline constexpr uint64_t kV1Unlimited = UINT64_MAX;
 
@@ -41,7 +46,11 @@ Result<uint64_t> parse_v1_bytes(const std::string& text);
 // `current_memsw` is the group's memory.memsw.limit_in_bytes now (kV1Unlimited
 // when unlimited or absent): memsw must stay >= memory.limit_in_bytes at every
 // step, so the two are written in the order that keeps that true.
+//   io_devices      [limits.io.devices]  -> blkio.throttle.{read,write}_{bps,iops}_device,
+//                                           "MAJ:MIN N" in each (0 removes the rule);
+//                                           devices in io.current not wanted get 0
 Result<std::vector<LimitWrite>> render_v1_limits(const config::Limits& limits,
-                                                 uint64_t current_memsw);
+                                                 uint64_t current_memsw,
+                                                 const IoDeviceState& io = {});
 
 }  // namespace bulkhead::cgroup

@@ -1,6 +1,7 @@
 #include "cgroup/limits_v2.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 
 namespace bulkhead::cgroup {
@@ -9,6 +10,8 @@ namespace {
 constexpr uint32_t kDefaultWeight = 100;
 constexpr uint32_t kMaxWeight = 10000;
 constexpr uint32_t kMaxBfqWeight = 1000;
+constexpr const char* kNoThrottleHint =
+    "the kernel has no block I/O throttling (CONFIG_BLK_DEV_THROTTLING)";
 
 std::string max_or(const std::optional<uint64_t>& v) {
   return v ? std::to_string(*v) : std::string("max");
@@ -25,7 +28,7 @@ uint32_t io_weight_to_bfq_weight(uint32_t weight) {
                               (kMaxWeight - kDefaultWeight);
 }
 
-std::vector<LimitWrite> render_v2_limits(const config::Limits& limits) {
+std::vector<LimitWrite> render_v2_limits(const config::Limits& limits, const IoDeviceState& io) {
   std::vector<LimitWrite> out;
   auto add = [&out](const char* controller, const char* file, std::string value, bool set,
                     const char* limit) -> LimitWrite& {
@@ -57,12 +60,30 @@ std::vector<LimitWrite> render_v2_limits(const config::Limits& limits) {
   add("cpu", "cpu.weight", std::to_string(cpu.weight.value_or(kDefaultWeight)),
       cpu.weight.has_value(), "limits.cpu.weight");
 
-  const uint32_t io = limits.io_weight.value_or(kDefaultWeight);
-  LimitWrite& w = add("io", "io.weight", "default " + std::to_string(io),
+  const uint32_t weight = limits.io_weight.value_or(kDefaultWeight);
+  LimitWrite& w = add("io", "io.weight", "default " + std::to_string(weight),
                       limits.io_weight.has_value(), "limits.io.weight");
   w.alt_file = "io.bfq.weight";
-  w.alt_value = std::to_string(io_weight_to_bfq_weight(io));
+  w.alt_value = std::to_string(io_weight_to_bfq_weight(weight));
   w.missing_hint = "no io weight support: neither blk-iocost (io.weight) nor BFQ (io.bfq.weight)";
+
+  std::set<DeviceNumber> kept;
+  for (size_t i = 0; i < io.wanted.size(); ++i) {
+    const IoThrottle& t = io.wanted[i];
+    const std::string key = io_device_limit_key(i);
+    add("io", "io.max",
+        t.device.text() + " rbps=" + max_or(t.limit.read_bps) +
+            " wbps=" + max_or(t.limit.write_bps) + " riops=" + max_or(t.limit.read_iops) +
+            " wiops=" + max_or(t.limit.write_iops),
+        true, key.c_str())
+        .missing_hint = kNoThrottleHint;
+    kept.insert(t.device);
+  }
+  for (const DeviceNumber& d : io.current) {
+    if (kept.count(d) == 0) {
+      add("io", "io.max", d.text() + " rbps=max wbps=max riops=max wiops=max", false, "");
+    }
+  }
   return out;
 }
 

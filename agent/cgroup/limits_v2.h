@@ -24,6 +24,10 @@ namespace bulkhead::cgroup {
 // identity up to the default, then linear so 10000 maps to 1000.
 uint32_t io_weight_to_bfq_weight(uint32_t weight);
 
-std::vector<LimitWrite> render_v2_limits(const config::Limits& limits);
+//   io_devices      [limits.io.devices]  -> io.max, one "MAJ:MIN rbps=.. wbps=.. riops=..
+//                                           wiops=.." line per device ("max" unset);
+//                                           devices in io.current not wanted are reset
+std::vector<LimitWrite> render_v2_limits(const config::Limits& limits,
+                                         const IoDeviceState& io = {});
 
 }  // namespace bulkhead::cgroup

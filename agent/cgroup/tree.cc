@@ -1,5 +1,6 @@
 #include "cgroup/tree.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -133,6 +134,37 @@ Status check_stale_is_empty(const std::string& path, bool is_v2) {
   }
 }
 
+// The profile's device throttles, resolved, and the devices `io` throttles now
+// (from io.max, or the blkio.throttle files on v1).
+Result<IoDeviceState> io_device_state(const config::Limits& limits, const ControllerDir& io,
+                                      bool v1) {
+  IoDeviceState state;
+  auto wanted = resolve_io_devices(limits.io_devices);
+  if (!wanted) {
+    return wanted.error();
+  }
+  state.wanted = std::move(*wanted);
+  if (io.fd < 0) {
+    return state;  // the controller is missing: the writes report it if a limit needs it
+  }
+  auto read_rules = [&](const char* file) -> Status {
+    auto text = read_file_at(io.fd, file);
+    if (!text) {
+      return text.error().code == ENOENT ? Status() : text.error().context(io.path);
+    }
+    state.current.merge(throttled_devices(*text));
+    return {};
+  };
+  if (v1) {
+    for (const char* file : kV1ThrottleFiles) {
+      BULKHEAD_TRY(read_rules(file));
+    }
+  } else {
+    BULKHEAD_TRY(read_rules("io.max"));
+  }
+  return state;
+}
+
 }  // namespace
 
 // ---- CgroupTree -------------------------------------------------------------
@@ -206,7 +238,7 @@ Result<std::unique_ptr<CgroupTree>> CgroupTree::create(const HostCgroups& host,
 Result<std::unique_ptr<TenantCgroup>> CgroupTree::create_tenant(const std::string& tenant,
                                                                 const config::Limits& limits) {
   BULKHEAD_TRY(check_cgroup_name("tenant", tenant));
-  BULKHEAD_TRY_CTX(validate_limits(limits), "tenant " + tenant);
+  BULKHEAD_TRY(validate_limits(limits));
 
   auto node = std::make_shared<TenantNode>();
   node->tree = root_;
@@ -214,12 +246,13 @@ Result<std::unique_ptr<TenantCgroup>> CgroupTree::create_tenant(const std::strin
   {
     std::lock_guard lock(root_->mu);
     if (!root_->live_tenants.insert(tenant).second) {
-      return Error{EEXIST, "tenant " + tenant + " already has a cgroup in " + root_->v2.path};
+      return Error{EEXIST, "the cgroup " + root_->v2.path + "/" + tenant +
+                               " is already in use by this agent"};
     }
     node->registered = true;
   }
 
-  // Which v1 directories the tenant gets: blkio only with an io weight, unless a
+  // Which v1 directories the tenant gets: blkio only with an io limit, unless a
   // previous agent left one (reused then).
   struct Planned {
     std::string path;
@@ -228,7 +261,8 @@ Result<std::unique_ptr<TenantCgroup>> CgroupTree::create_tenant(const std::strin
   std::vector<Planned> v1_planned;
   for (const auto& d : root_->v1) {
     std::string path = d.dir.path + "/" + tenant;
-    if (root_->hierarchies[d.hierarchy].only_blkio() && !limits.io_weight && !path_exists(path)) {
+    if (root_->hierarchies[d.hierarchy].only_blkio() && !config::has_io_limit(limits) &&
+        !path_exists(path)) {
       continue;
     }
     v1_planned.push_back({std::move(path), d.hierarchy});
@@ -237,11 +271,11 @@ Result<std::unique_ptr<TenantCgroup>> CgroupTree::create_tenant(const std::strin
 
   // Leftovers of a previous agent: checked before anything is touched.
   if (path_exists(v2_path)) {
-    BULKHEAD_TRY_CTX(check_stale_is_empty(v2_path, true), "tenant " + tenant);
+    BULKHEAD_TRY(check_stale_is_empty(v2_path, true));
   }
   for (const Planned& p : v1_planned) {
     if (path_exists(p.path)) {
-      BULKHEAD_TRY_CTX(check_stale_is_empty(p.path, false), "tenant " + tenant);
+      BULKHEAD_TRY(check_stale_is_empty(p.path, false));
     }
   }
 
@@ -254,10 +288,10 @@ Result<std::unique_ptr<TenantCgroup>> CgroupTree::create_tenant(const std::strin
   };
   auto v2 = detail::make_dir(v2_path, IfExists::kAdopt);
   if (!v2) {
-    return v2.error().context("creating tenant " + tenant + " cgroup");
+    return v2.error().context("creating the tenant's cgroup");
   }
   node->v2 = std::move(*v2);
-  BULKHEAD_TRY_CTX(reuse(node->v2), "tenant " + tenant);
+  BULKHEAD_TRY(reuse(node->v2));
   auto id = detail::cgroup_id(node->v2.fd.get(), node->v2.path);
   if (!id) {
     return id.error();
@@ -266,10 +300,10 @@ Result<std::unique_ptr<TenantCgroup>> CgroupTree::create_tenant(const std::strin
   for (Planned& p : v1_planned) {
     auto d = detail::make_dir(p.path, IfExists::kAdopt);
     if (!d) {
-      return d.error().context("creating tenant " + tenant + " cgroup");
+      return d.error().context("creating the tenant's cgroup");
     }
     node->v1.push_back({p.hierarchy, std::move(*d)});
-    BULKHEAD_TRY_CTX(reuse(node->v1.back().dir), "tenant " + tenant);
+    BULKHEAD_TRY(reuse(node->v1.back().dir));
   }
   // Per-workload accounting below the tenant (the tenant itself never holds processes).
   detail::enable_subtree_controllers(node->v2.fd.get(), node->v2.path, root_->v2_wanted);
@@ -296,11 +330,6 @@ std::vector<std::string> TenantCgroup::v1_paths() const {
 }
 
 Status TenantCgroup::update_limits(const config::Limits& limits) {
-  Status st = apply_limits(limits);
-  return st ? st : st.error().context("tenant " + node_->name);
-}
-
-Status TenantCgroup::apply_limits(const config::Limits& limits) {
   BULKHEAD_TRY(validate_limits(limits));
   const TreeRoot& tree = *node_->tree;
   const std::string& path = node_->v2.path;
@@ -350,15 +379,19 @@ Status TenantCgroup::apply_limits(const config::Limits& limits) {
     }
   }
 
+  auto io = io_device_state(limits, dirs["io"], tree.hierarchy_of("io") >= 0);
+  if (!io) {
+    return io.error();
+  }
   config::Limits v1_limits = limits;
   if (!memory_in_v1) {
     v1_limits.memory_swap_max.reset();  // only v1 memory has the memsw constraint
   }
-  auto v1_writes = render_v1_limits(v1_limits, current_memsw);
+  auto v1_writes = render_v1_limits(v1_limits, current_memsw, *io);
   if (!v1_writes) {
     return v1_writes.error();
   }
-  const std::vector<LimitWrite> v2_writes = render_v2_limits(limits);
+  const std::vector<LimitWrite> v2_writes = render_v2_limits(limits, *io);
   std::vector<LimitWrite> writes;
   for (std::string_view cv : kLimitControllers) {
     const std::string c(cv);
@@ -379,6 +412,7 @@ Result<std::unique_ptr<WorkloadCgroup>> TenantCgroup::create_workload(const std:
     return v2.error().context("creating workload " + name + " cgroup");
   }
   std::vector<CgroupDir> v1;
+  std::vector<CgroupDir> v1_shared;
   ScopeExit undo([&] {
     for (auto it = v1.rbegin(); it != v1.rend(); ++it) {
       (void)detail::remove_dir(it->path);
@@ -390,6 +424,18 @@ Result<std::unique_ptr<WorkloadCgroup>> TenantCgroup::create_workload(const std:
     return id.error();
   }
   for (const auto& d : node_->v1) {
+    if (node_->tree->hierarchies[d.hierarchy].has("blkio")) {
+      // v1 blk-throttle is flat: a limit applies to the processes of the very
+      // cgroup that holds it, not to its children. The tenant's processes sit
+      // in the tenant's own blkio cgroup, so its device throttles are the
+      // tenant's total, as io.max is on cgroup2.
+      UniqueFd fd(::fcntl(d.dir.fd.get(), F_DUPFD_CLOEXEC, 0));
+      if (!fd) {
+        return errno_error("dup " + d.dir.path);
+      }
+      v1_shared.push_back({d.dir.path, std::move(fd), false});
+      continue;
+    }
     auto dir = detail::make_dir(d.dir.path + "/" + name, IfExists::kFail);
     if (!dir) {
       return dir.error().context("creating workload " + name + " cgroup");
@@ -398,7 +444,7 @@ Result<std::unique_ptr<WorkloadCgroup>> TenantCgroup::create_workload(const std:
   }
   undo.dismiss();
   return std::unique_ptr<WorkloadCgroup>(
-      new WorkloadCgroup(node_, std::move(*v2), *id, std::move(v1)));
+      new WorkloadCgroup(node_, std::move(*v2), *id, std::move(v1), std::move(v1_shared)));
 }
 
 }  // namespace bulkhead::cgroup

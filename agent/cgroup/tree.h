@@ -51,7 +51,9 @@ class WorkloadCgroup {
   // cgroup2 id (inode number of the dir, = bpf_get_current_cgroup_id()).
   [[nodiscard]] uint64_t v2_id() const { return v2_id_; }
   [[nodiscard]] const std::string& v2_path() const { return v2_.path; }
-  // The directories in the cgroup v1 hierarchies (hybrid hosts; empty on unified).
+  // The directories of its own in the cgroup v1 hierarchies (hybrid hosts;
+  // empty on unified). Not the tenant's blkio directory, where its processes
+  // are attached too (v1 blk-throttle is flat: see TenantCgroup::create_workload).
   [[nodiscard]] std::vector<std::string> v1_paths() const;
 
   // Writes pid to cgroup.procs in every hierarchy used (cgroup2 and the v1
@@ -79,13 +81,16 @@ class WorkloadCgroup {
  private:
   friend class TenantCgroup;
   WorkloadCgroup(std::shared_ptr<detail::TenantNode> tenant, detail::CgroupDir v2, uint64_t v2_id,
-                 std::vector<detail::CgroupDir> v1);
+                 std::vector<detail::CgroupDir> v1, std::vector<detail::CgroupDir> v1_shared);
   [[nodiscard]] Result<bool> empty_everywhere() const;
 
   std::shared_ptr<detail::TenantNode> tenant_;  // keeps the parent directories alive
   detail::CgroupDir v2_;
   uint64_t v2_id_ = 0;
   std::vector<detail::CgroupDir> v1_;
+  // Tenant directories the workload's processes are attached to as well (never
+  // removed or emptied by the workload: other workloads share them).
+  std::vector<detail::CgroupDir> v1_shared_;
 };
 
 // An inner node: holds the tenant's limits, no processes. Workloads inherit them.
@@ -97,7 +102,10 @@ class TenantCgroup {
   // Hybrid: limits.io.weight can only be added to a tenant created with one (its blkio
   // cgroup is made at creation); otherwise an error.
   Status update_limits(const config::Limits& limits);
-  // A new leaf directory; an error if it exists.
+  // A new leaf directory; an error if it exists. On hybrid hosts the
+  // workload gets a directory in each v1 hierarchy except blkio, where its
+  // processes join the tenant's own directory: v1 blk-throttle limits only
+  // the processes of the cgroup that holds them, not its children's.
   Result<std::unique_ptr<WorkloadCgroup>> create_workload(const std::string& name);
 
   [[nodiscard]] const std::string& v2_path() const;
@@ -113,7 +121,6 @@ class TenantCgroup {
  private:
   friend class CgroupTree;
   explicit TenantCgroup(std::shared_ptr<detail::TenantNode> node);
-  Status apply_limits(const config::Limits& limits);
   std::shared_ptr<detail::TenantNode> node_;
 };
 

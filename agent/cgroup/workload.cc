@@ -21,8 +21,13 @@ constexpr int kSignalRounds = 200;  // kill_all_by_signal: at most ~1 s
 }  // namespace
 
 WorkloadCgroup::WorkloadCgroup(std::shared_ptr<detail::TenantNode> tenant, detail::CgroupDir v2,
-                               uint64_t v2_id, std::vector<detail::CgroupDir> v1)
-    : tenant_(std::move(tenant)), v2_(std::move(v2)), v2_id_(v2_id), v1_(std::move(v1)) {}
+                               uint64_t v2_id, std::vector<detail::CgroupDir> v1,
+                               std::vector<detail::CgroupDir> v1_shared)
+    : tenant_(std::move(tenant)),
+      v2_(std::move(v2)),
+      v2_id_(v2_id),
+      v1_(std::move(v1)),
+      v1_shared_(std::move(v1_shared)) {}
 
 std::vector<std::string> WorkloadCgroup::v1_paths() const {
   std::vector<std::string> out;
@@ -39,9 +44,11 @@ Status WorkloadCgroup::attach(pid_t pid) {
 }
 
 Status WorkloadCgroup::attach_v1_only(pid_t pid) {
-  for (const auto& d : v1_) {
-    BULKHEAD_TRY_CTX(write_file_at(d.fd.get(), "cgroup.procs", std::to_string(pid)),
-                     "attaching pid " + std::to_string(pid) + " to " + d.path);
+  for (const auto* dirs : {&v1_, &v1_shared_}) {
+    for (const auto& d : *dirs) {
+      BULKHEAD_TRY_CTX(write_file_at(d.fd.get(), "cgroup.procs", std::to_string(pid)),
+                       "attaching pid " + std::to_string(pid) + " to " + d.path);
+    }
   }
   return {};
 }

@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   auto tenant = isolation::Tenant::create(
       profiles[0], **tree, isolation::TenantOptions{state_dir + "/rootfs", network.get()});
   if (!tenant.ok()) {
-    return fail(tenant.error().to_string());
+    return fail(tenant.error().context("tenant " + profiles[0].name).to_string());
   }
   for (const auto& w : (*tenant)->plan().warnings) {
     spdlog::warn("{}", w);

@@ -113,6 +113,18 @@ struct CpuLimit {
   std::optional<uint32_t> weight;  // 1..10000, cgroup2 scale (default 100)
 };
 
+// A throttle on one block device: io.max on cgroup2, blkio.throttle.* on v1.
+// Every kernel with the io/blkio controller and blk-throttle enforces it,
+// whatever the I/O scheduler (unlike weights, which need BFQ or blk-iocost).
+struct IoDeviceLimit {
+  std::string device;                // a block device node of the host (a whole disk): "/dev/vda"
+  std::optional<uint64_t> read_bps;  // bytes per second
+  std::optional<uint64_t> write_bps;
+  std::optional<uint64_t> read_iops;  // operations per second
+  std::optional<uint64_t> write_iops;
+  bool operator==(const IoDeviceLimit&) const = default;
+};
+
 struct Limits {
   std::optional<uint64_t> memory_max;   // bytes
   std::optional<uint64_t> memory_high;  // bytes
@@ -120,7 +132,12 @@ struct Limits {
   std::optional<uint64_t> pids_max;
   CpuLimit cpu;
   std::optional<uint32_t> io_weight;  // 1..10000
+  std::vector<IoDeviceLimit> io_devices;
 };
+
+// Whether the profile sets any io limit (a weight or a device throttle): on
+// hybrid hosts only then does the tenant get a blkio cgroup.
+inline bool has_io_limit(const Limits& l) { return l.io_weight || !l.io_devices.empty(); }
 
 // --- network (issue: network boundaries enforced in eBPF) -------------------
 //

@@ -280,7 +280,7 @@ Status ManagedTenant::start(const std::string& workload) {
 }
 
 Status ManagedTenant::update_limits(const config::Limits& limits) {
-  BULKHEAD_TRY_CTX(tenant_->update_limits(limits), "tenant " + profile_.name + ": limits");
+  BULKHEAD_TRY_CTX(tenant_->update_limits(limits), "tenant " + profile_.name);
   profile_.limits = limits;
   return {};
 }

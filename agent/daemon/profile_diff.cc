@@ -128,10 +128,10 @@ bool eq(const CpuLimit& a, const CpuLimit& b) {
 }
 
 bool eq(const Limits& a, const Limits& b) {
-  const auto& [mem_max1, mem_high1, swap1, pids1, cpu1, io1] = a;
-  const auto& [mem_max2, mem_high2, swap2, pids2, cpu2, io2] = b;
+  const auto& [mem_max1, mem_high1, swap1, pids1, cpu1, io1, devices1] = a;
+  const auto& [mem_max2, mem_high2, swap2, pids2, cpu2, io2, devices2] = b;
   return eq(mem_max1, mem_max2) && eq(mem_high1, mem_high2) && eq(swap1, swap2) &&
-         eq(pids1, pids2) && eq(cpu1, cpu2) && eq(io1, io2);
+         eq(pids1, pids2) && eq(cpu1, cpu2) && eq(io1, io2) && eq(devices1, devices2);
 }
 
 // What a run of the workload is: a change here needs a restart.

@@ -126,10 +126,10 @@ void TenantSet::apply_change(const std::string& name, Slot& slot, const config::
   }
   std::string how = diff.to_string();
   bool recreate = diff.needs_recreate();
-  if (diff.limits && !io_weight_in_place_ && !mt.profile().limits.io_weight &&
-      profile.limits.io_weight) {
+  if (diff.limits && !io_in_place_ && !config::has_io_limit(mt.profile().limits) &&
+      config::has_io_limit(profile.limits)) {
     recreate = true;
-    how += "; limits.io.weight added on a hybrid host";
+    how += "; an io limit added on a hybrid host";
   }
   report.updated.push_back(name);
   if (recreate) {

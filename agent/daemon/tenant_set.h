@@ -26,12 +26,10 @@ namespace bulkhead::daemon {
 
 class TenantSet {
  public:
-  // io_weight_in_place: false on hybrid hosts, where a tenant created without
-  // limits.io.weight has no blkio cgroup to set it in (recreated instead).
-  TenantSet(TenantContext context, bool io_weight_in_place)
-      : context_(std::move(context)),
-        io_weight_in_place_(io_weight_in_place),
-        timers_(*context_.loop) {}
+  // io_in_place: false on hybrid hosts, where a tenant created without an io
+  // limit (limits.io) has no blkio cgroup to set one in (recreated instead).
+  TenantSet(TenantContext context, bool io_in_place)
+      : context_(std::move(context)), io_in_place_(io_in_place), timers_(*context_.loop) {}
   // Whatever still runs is killed.
   ~TenantSet();
   TenantSet(const TenantSet&) = delete;
@@ -75,7 +73,7 @@ class TenantSet {
                     ReloadReport& report);
 
   TenantContext context_;
-  bool io_weight_in_place_;
+  bool io_in_place_;
   std::map<std::string, Slot> slots_;
   bool shutting_down_ = false;
   std::optional<EventLoop::TimerId> shutdown_kill_timer_;

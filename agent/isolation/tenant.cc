@@ -39,11 +39,10 @@ Result<std::unique_ptr<Tenant>> Tenant::create(const config::Profile& profile,
                                                cgroup::CgroupTree& tree,
                                                const TenantOptions& options) {
   if (!profile.ids) {
-    return make_error("tenant " + profile.name + ": no uid/gid range assigned");
+    return make_error("no uid/gid range assigned");
   }
   if (profile.network.mode == config::NetworkMode::kIsolated && options.network == nullptr) {
-    return make_error("tenant " + profile.name +
-                      ": network mode isolated needs the agent's bridge and address pool");
+    return make_error("network mode isolated needs the agent's bridge and address pool");
   }
   std::unique_ptr<Tenant> tenant(new Tenant());
   tenant->profile_ = profile;
@@ -55,7 +54,7 @@ Result<std::unique_ptr<Tenant>> Tenant::create(const config::Profile& profile,
   if (auto check = plan_sandbox(without_data, options.staging_dir); !check.ok()) {
     return check.error();
   }
-  BULKHEAD_TRY_CTX(ensure_data_dir(profile), "tenant " + profile.name + ": data dir");
+  BULKHEAD_TRY_CTX(ensure_data_dir(profile), "data dir");
   auto plan = plan_sandbox(profile, options.staging_dir);
   if (!plan.ok()) {
     return plan.error();
@@ -63,7 +62,7 @@ Result<std::unique_ptr<Tenant>> Tenant::create(const config::Profile& profile,
   tenant->plan_ = std::move(*plan);
   auto ns = TenantNamespaces::create(*profile.ids, profile.hostname, profile.namespaces);
   if (!ns.ok()) {
-    return ns.error().context("tenant " + profile.name);
+    return ns.error().context("namespaces");
   }
   tenant->namespaces_ = std::move(*ns);
   // Before any workload exists: a workload never sees a half-built network.
@@ -71,7 +70,7 @@ Result<std::unique_ptr<Tenant>> Tenant::create(const config::Profile& profile,
     auto net =
         options.network->attach(profile.name, profile.network.mode, tenant->namespaces_->net_fd());
     if (!net.ok()) {
-      return net.error().context("tenant " + profile.name + ": network");
+      return net.error().context("network");
     }
     tenant->network_ = std::move(*net);
   } else {
@@ -80,7 +79,7 @@ Result<std::unique_ptr<Tenant>> Tenant::create(const config::Profile& profile,
   }
   auto cg = tree.create_tenant(profile.name, profile.limits);
   if (!cg.ok()) {
-    return cg.error().context("tenant " + profile.name);
+    return cg.error();
   }
   tenant->cgroup_ = std::move(*cg);
   return tenant;

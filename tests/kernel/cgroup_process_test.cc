@@ -18,24 +18,6 @@ using CgroupProcessTest = CgroupKernelTest;
 
 constexpr uint64_t kMiB = uint64_t{1024} * 1024;
 
-// Forks a child that blocks until a byte arrives on `go`, then runs `body` and
-// exits. Only async-signal-safe work belongs in `body`.
-template <typename F>
-pid_t spawn_after_go(Pipe& go, F body) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    char c = 0;
-    if (::read(go.r.get(), &c, 1) != 1) {
-      ::_exit(120);
-    }
-    body();
-    ::_exit(0);
-  }
-  return pid;
-}
-
-void release(Pipe& go) { ASSERT_EQ(::write(go.w.get(), "g", 1), 1); }
-
 [[noreturn]] void sleep_forever() {
   for (;;) {
     ::pause();

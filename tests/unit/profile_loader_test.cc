@@ -120,6 +120,11 @@ TEST(ProfileLoader, FullFixtureFillsEveryField) {
   EXPECT_EQ(p.limits.cpu.period_us, 100000u);
   EXPECT_EQ(p.limits.cpu.weight, 200u);
   EXPECT_EQ(p.limits.io_weight, 100u);
+  ASSERT_EQ(p.limits.io_devices.size(), 2u);
+  EXPECT_EQ(p.limits.io_devices[0],
+            (IoDeviceLimit{"/dev/vda", 100u << 20, std::nullopt, std::nullopt, 1000u}));
+  EXPECT_EQ(p.limits.io_devices[1],
+            (IoDeviceLimit{"/dev/nvme0n1", std::nullopt, 50u << 20, std::nullopt, std::nullopt}));
 
   ASSERT_EQ(p.workloads.size(), 2u);
   const auto& w = p.workloads[0];
