@@ -156,7 +156,9 @@ TEST_F(CgroupTreeTest, LimitsAreWritten) {
 TEST_F(CgroupTreeTest, UpdateLimitsInPlaceAndReset) {
   auto tree = CgroupTree::create(host_, name_);
   ASSERT_TRUE(tree.ok()) << tree.error().to_string();
-  const bool memsw = !hybrid() || exists(v1("memory") + "/memory.memsw.limit_in_bytes");
+  const bool memsw = swap_accounted(host_, (*tree)->v2_path());
+  ::bulkhead::testing::record_branch(memsw ? "swap accounted: swap limits are updated too"
+                                           : "no swap accounting: a swap limit is refused");
   config::Limits l;
   l.memory_max = 64 * kMiB;
   if (memsw) {
@@ -229,6 +231,20 @@ TEST_F(CgroupTreeTest, UpdateLimitsInPlaceAndReset) {
     }
     EXPECT_EQ(f("", "cpu.max"), "max 100000");
     EXPECT_EQ(f("", "cpu.weight"), "100");
+  }
+
+  if (!memsw) {
+    // A host that cannot limit swap refuses a profile asking for it, naming the
+    // limit and why, and changes nothing (the memory limit stays unlimited).
+    config::Limits swap = l;
+    swap.memory_swap_max = 0;
+    st = t.update_limits(swap);
+    ASSERT_FALSE(st.ok()) << "a swap limit was accepted on a host without swap accounting";
+    EXPECT_NE(st.error().message.find("limits.memory.swap"), std::string::npos)
+        << st.error().message;
+    EXPECT_NE(st.error().message.find("no swap accounting"), std::string::npos)
+        << st.error().message;
+    EXPECT_EQ(f("memory", mem_file), hybrid() ? kV1Unlimited : "max");
   }
 }
 
