@@ -154,6 +154,8 @@ class CgroupKernelTest : public ::testing::Test {
     static int counter = 0;
     name_ = "bulkhead-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     ready_ = true;
+    // The layout decides where every limit and placement below is checked.
+    ::bulkhead::testing::record_branch(describe(host_));
   }
 
   void TearDown() override {
