@@ -206,7 +206,7 @@ void kill_tree_test(const HostCgroups& host, const std::string& name, bool by_si
 
   Status st = by_signal ? (*wl)->kill_all_by_signal() : (*wl)->kill_all();
   ASSERT_TRUE(st.ok()) << st.error().to_string();
-  EXPECT_TRUE(eventually([&] { return !*(*wl)->populated(); }, std::chrono::seconds(2)));
+  EXPECT_TRUE(eventually([&] { return !*(*wl)->populated(); }));
   EXPECT_TRUE(procs_of(dir).empty());
   for (const std::string& p : (*wl)->v1_paths()) {
     EXPECT_TRUE(procs_of(p).empty()) << p;

@@ -395,13 +395,21 @@ TEST_F(CgroupTreeTest, StaleTenantWhoseProcessesAreDyingIsReused) {
     eventually([&] { return ::rmdir(stale.c_str()) == 0 || errno == ENOENT; });
     ::rmdir(((*tree)->v2_path() + "/acme").c_str());
   });
+  // The child's 300 ms start once it is in the stale cgroup, so a slow parent
+  // cannot find it gone before it was placed.
+  Pipe go;
   pid_t pid = ::fork();
   if (pid == 0) {
+    char c = 0;
+    if (::read(go.r.get(), &c, 1) != 1) {
+      ::_exit(1);
+    }
     ::usleep(300 * 1000);
     ::_exit(0);
   }
   Child child(pid);
   ASSERT_TRUE(write_file(stale + "/cgroup.procs", std::to_string(pid)).ok());
+  ASSERT_EQ(::write(go.w.get(), "g", 1), 1);
 
   auto tenant = (*tree)->create_tenant("acme", config::Limits{});
   ASSERT_TRUE(tenant.ok()) << tenant.error().to_string();
