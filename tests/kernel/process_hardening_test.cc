@@ -458,12 +458,21 @@ class LandlockApply : public ::testing::Test {
       ASSERT_EQ(::mkdir(tmp_.path(dir).c_str(), 0755), 0) << dir;
     }
     write_text(tmp_.path("ro/f"), "read me\n");
+    write_text(tmp_.path("ro/t"), "to truncate\n");
     write_text(tmp_.path("outside/f"), "hidden\n");
     write_text(tmp_.path("rwfile"), "writable file\n");
     write_text(tmp_.path("sibling"), "not listed\n");
     fs::copy_file("/bin/true", tmp_.path("outside/true"));
     ::chmod(tmp_.path("outside/true").c_str(), 0755);
     etc_file_ = fs::exists("/etc/hostname") ? "/etc/hostname" : "/etc/passwd";
+    // The control of probe 40: without Landlock the copy runs (a noexec
+    // scratch filesystem would make Landlock's refusal there prove nothing).
+    ASSERT_EQ(run_program(tmp_.path("outside/true").c_str()), 0)
+        << "cannot execute from " << tmp_.path() << " even without Landlock (mounted noexec?)";
+    ::bulkhead::testing::record_branch(
+        "Landlock ABI " + std::to_string(abi_) +
+        (abi_ >= 3 ? ": truncate is a handled right, refused under a read-only rule"
+                   : ": no truncate right (ABI < 3), truncate is not restricted"));
   }
 
   // Child side: the probes common to the explicit and the derived rules.
@@ -483,7 +492,11 @@ class LandlockApply : public ::testing::Test {
     if (!fails_with(::mkdir(tmp_.path("ro/d").c_str(), 0755), EACCES)) {
       return 33;
     }
-    if (abi_ >= 3 && !fails_with(::truncate(ro_f.c_str(), 0), EACCES)) {
+    // Truncation is a right of its own from ABI 3 on; before, Landlock cannot
+    // refuse it (docs/security-model.md), so a read-only rule does not stop it.
+    const std::string ro_t = tmp_.path("ro/t");
+    if (abi_ >= 3 ? !fails_with(::truncate(ro_t.c_str(), 0), EACCES)
+                  : ::truncate(ro_t.c_str(), 0) != 0) {
       return 34;
     }
     UniqueFd x(::open(tmp_.path("rw/x").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
