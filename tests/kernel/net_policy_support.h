@@ -99,14 +99,15 @@ inline bool link_namespaces(const NetNs& a, const std::string& a_if, const std::
 // A cgroup2 directory of the test's own (the tenant cgroup), removed at the end.
 class TestCgroup2 {
  public:
-  // At the cgroup2 root: /sys/fs/cgroup/unified on hybrid hosts, /sys/fs/cgroup
-  // on unified ones (the VM matrix).
+  // At the cgroup2 root, wherever the host mounts it (/sys/fs/cgroup/unified
+  // on hybrid hosts, /sys/fs/cgroup on unified ones such as the VM matrix's).
   TestCgroup2() : path_(unified_mount() + "/bulkhead-nettest-" + unique_suffix()) {
-    ok_ = ::mkdir(path_.c_str(), 0755) == 0;
+    ok_ = !unified_mount().empty() && ::mkdir(path_.c_str(), 0755) == 0;
   }
+  // Empty when the host has no cgroup2 mount.
   static std::string unified_mount() {
     auto host = cgroup::detect_host_cgroups();
-    return host.ok() ? host->unified_mount : "/sys/fs/cgroup/unified";
+    return host.ok() ? host->unified_mount : std::string();
   }
   ~TestCgroup2() {
     for (int i = 0; i < 200 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++i) {

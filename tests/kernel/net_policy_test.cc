@@ -65,9 +65,9 @@ class NetPolicyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     BULKHEAD_REQUIRE_ROOT();
-    BULKHEAD_REQUIRE(::access("/sys/fs/cgroup/unified", F_OK) == 0 ||
-                         ::access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0,
-                     "needs a cgroup2 hierarchy");
+    BULKHEAD_REQUIRE(!testing::TestCgroup2::unified_mount().empty(), "needs a cgroup2 hierarchy");
+    BULKHEAD_REQUIRE(::access("/proc/sys/net/ipv6", F_OK) == 0,
+                     "IPv6 is disabled in this kernel (ipv6.disable=1)");
     std::string s = testing::unique_suffix();
     a_ = std::make_unique<testing::NetNs>("bhnt-a" + s);
     b_ = std::make_unique<testing::NetNs>("bhnt-b" + s);
