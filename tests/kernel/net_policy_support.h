@@ -211,9 +211,14 @@ inline socklen_t make_addr(const std::string& ip, uint16_t port, sockaddr_storag
   return sizeof(*sin6);
 }
 
+// Waits for traffic that should arrive: generous, as a loaded machine may
+// take long, and an arrival ends the wait at once. A test that expects a drop
+// passes a short bound of its own.
+inline constexpr int kArrivalMs = 2000;
+
 // The errno of a TCP connect (0 = connected); a handshake that does not
 // complete within `timeout_ms` is ETIMEDOUT (a dropped SYN).
-inline int tcp_connect(const std::string& ip, uint16_t port, int timeout_ms = 300) {
+inline int tcp_connect(const std::string& ip, uint16_t port, int timeout_ms = kArrivalMs) {
   sockaddr_storage sa{};
   socklen_t len = make_addr(ip, port, &sa);
   UniqueFd s(::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -290,7 +295,7 @@ inline uint16_t local_port(int fd) {
 }
 
 // Whether a datagram is waiting on `fd` within `timeout_ms`.
-inline bool datagram_arrives(int fd, int timeout_ms = 300) {
+inline bool datagram_arrives(int fd, int timeout_ms = kArrivalMs) {
   pollfd p{fd, POLLIN, 0};
   if (::poll(&p, 1, timeout_ms) != 1) {
     return false;
