@@ -29,8 +29,9 @@ TEST(BpfKernelFeatures, ProbesQuicklyAndFindsTheBaseline) {
   const std::string text = describe(f);
   std::cout << text << "\nprobe took "
             << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms\n";
-  // A sanity bound for the start-up path, not a benchmark: emulated guests take ~1 s.
-  EXPECT_LT(elapsed, std::chrono::seconds(5));
+  // A sanity bound for the start-up path (a hang or a retry loop), not a
+  // benchmark: emulated guests take ~1 s, more on a loaded machine.
+  EXPECT_LT(elapsed, std::chrono::seconds(10));
 
   EXPECT_TRUE(f.btf) << text;
   EXPECT_TRUE(f.ring_buffer) << text;
@@ -54,13 +55,20 @@ TEST(BpfKernelFeatures, HostDependentFeaturesAgreeWithTheEvidence) {
   const KernelFeatures& f = *probed;
   const std::string text = describe(f);
 
+  const bool bpf_lsm_active = detail::lsm_list_has_bpf(f.lsm_list);
+  const bool kprobe_pmu = ::access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0;
+  ::bulkhead::testing::record_branch(
+      std::string(bpf_lsm_active ? "bpf is an active LSM" : "bpf is not an active LSM") +
+      (kprobe_pmu ? ", kprobe PMU present" : ", no kprobe PMU") + "; lockdown " + f.lockdown +
+      "; fentry " + (f.fentry ? "yes" : "no") + ", bpf-lsm " + (f.bpf_lsm ? "yes" : "no") +
+      ", kprobes " + (f.kprobes ? "yes" : "no"));
   // BPF-LSM programs only run when "bpf" is an active LSM.
-  if (!detail::lsm_list_has_bpf(f.lsm_list)) {
+  if (!bpf_lsm_active) {
     EXPECT_FALSE(f.bpf_lsm) << text;
     EXPECT_FALSE(f.lsm_cgroup) << text;
   }
   // Kprobes need the kprobe PMU.
-  if (::access("/sys/bus/event_source/devices/kprobe/type", F_OK) != 0) {
+  if (!kprobe_pmu) {
     EXPECT_FALSE(f.kprobes) << text;
   }
   // Each missing feature is named in the report, with its reason.
