@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -96,7 +97,14 @@ TEST(BpfKernelFeatures, HostDependentFeaturesAgreeWithTheEvidence) {
 
 TEST(BpfKernelFeatures, RefusedWithoutPrivilegeIsAnErrorNotAllNo) {
   BULKHEAD_REQUIRE_ROOT();
-  // In a child that drops to nobody: bpf() is refused outright.
+  // Where kernel.unprivileged_bpf_disabled is 0, nobody may load some program
+  // types (socket filters); the probe must still report the missing privilege.
+  std::ifstream sysctl("/proc/sys/kernel/unprivileged_bpf_disabled");
+  int unprivileged_disabled = -1;
+  sysctl >> unprivileged_disabled;
+  ::bulkhead::testing::record_branch("kernel.unprivileged_bpf_disabled = " +
+                                     std::to_string(unprivileged_disabled));
+  // In a child that drops to nobody.
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
