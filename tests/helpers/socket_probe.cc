@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
     int family = colon != nullptr ? family_of(argv[i], static_cast<size_t>(colon - argv[i])) : -1;
     int type = colon != nullptr ? type_of(colon + 1) : -1;
     if (family < 0 || type < 0) {
-      fprintf(stderr, "socket_probe: bad argument %s\n", argv[i]);
+      (void)fprintf(stderr, "socket_probe: bad argument %s\n", argv[i]);
       return 2;
     }
     // Raw IP sockets need a protocol; ICMP is the harmless one.
