@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bpf/exec_counter.h"
+#include "cgroup/layout.h"
 #include "common/file_util.h"
 #include "kernel_test_env.h"
 
@@ -22,15 +23,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::optional<std::string> cgroup2_root() {
-  for (const char* candidate : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
-    struct statfs sfs {};
-    if (::statfs(candidate, &sfs) == 0 &&
-        static_cast<unsigned long>(sfs.f_type) == CGROUP2_SUPER_MAGIC) {
-      return candidate;
-    }
-  }
-  return std::nullopt;
+// The host's cgroup layout: cgroup2 wherever it is mounted, and the v1
+// hierarchies of a hybrid host.
+std::optional<cgroup::HostCgroups> host_cgroups() {
+  auto host = cgroup::detect_host_cgroups();
+  return host.ok() ? std::optional<cgroup::HostCgroups>(*host) : std::nullopt;
 }
 
 // A cgroup2 directory owned by the test: created empty, emptied (cgroup.kill)
@@ -130,14 +127,14 @@ class BpfExecCounter : public ::testing::Test {
  protected:
   void SetUp() override {
     BULKHEAD_REQUIRE_ROOT();
-    root_ = cgroup2_root();
-    BULKHEAD_REQUIRE(root_.has_value(), "no cgroup2 hierarchy mounted");
+    host_ = host_cgroups();
+    BULKHEAD_REQUIRE(host_.has_value(), "no cgroup2 hierarchy mounted");
   }
   [[nodiscard]] std::string cgroup_path(const std::string& suffix) const {
-    return *root_ + "/bulkhead-bpftest-" + std::to_string(::getpid()) + "-" + suffix;
+    return host_->unified_mount + "/bulkhead-bpftest-" + std::to_string(::getpid()) + "-" + suffix;
   }
 
-  std::optional<std::string> root_;
+  std::optional<cgroup::HostCgroups> host_;
 };
 
 TEST_F(BpfExecCounter, CgroupIdIsTheDirectoryInode) {
@@ -149,15 +146,20 @@ TEST_F(BpfExecCounter, CgroupIdIsTheDirectoryInode) {
   ASSERT_EQ(::stat(cg.path().c_str(), &st), 0);
   EXPECT_EQ(*id, static_cast<uint64_t>(st.st_ino));
 
-  // A cgroup v1 directory is refused with a clear error.
-  struct statfs sfs {};
-  if (::statfs("/sys/fs/cgroup/pids", &sfs) == 0 &&
-      static_cast<unsigned long>(sfs.f_type) == CGROUP_SUPER_MAGIC) {
-    auto v1 = cgroup2_id("/sys/fs/cgroup/pids");
-    ASSERT_FALSE(v1.ok());
-    EXPECT_EQ(v1.error().code, EINVAL);
-    EXPECT_NE(v1.error().message.find("not a cgroup2"), std::string::npos);
+  // A directory that is not cgroup2 is refused with a clear error: a cgroup v1
+  // hierarchy's where the host has one (hybrid), else any other filesystem's.
+  std::string other = "/proc";
+  if (!host_->v1_mounts.empty()) {
+    other = host_->v1_mounts.begin()->second;
+    struct statfs sfs {};
+    ASSERT_EQ(::statfs(other.c_str(), &sfs), 0) << other;
+    ASSERT_EQ(static_cast<unsigned long>(sfs.f_type), CGROUP_SUPER_MAGIC) << other;
   }
+  ::bulkhead::testing::record_branch("refused: " + other);
+  auto refused = cgroup2_id(other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, EINVAL);
+  EXPECT_NE(refused.error().message.find("not a cgroup2"), std::string::npos);
 }
 
 TEST_F(BpfExecCounter, CountsExactlyTheExecsOfTrackedCgroups) {

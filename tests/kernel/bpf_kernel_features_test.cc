@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -29,8 +30,9 @@ TEST(BpfKernelFeatures, ProbesQuicklyAndFindsTheBaseline) {
   const std::string text = describe(f);
   std::cout << text << "\nprobe took "
             << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms\n";
-  // A sanity bound for the start-up path, not a benchmark: emulated guests take ~1 s.
-  EXPECT_LT(elapsed, std::chrono::seconds(5));
+  // A sanity bound for the start-up path (a hang or a retry loop), not a
+  // benchmark: emulated guests take ~1 s, more on a loaded machine.
+  EXPECT_LT(elapsed, std::chrono::seconds(10));
 
   EXPECT_TRUE(f.btf) << text;
   EXPECT_TRUE(f.ring_buffer) << text;
@@ -54,13 +56,20 @@ TEST(BpfKernelFeatures, HostDependentFeaturesAgreeWithTheEvidence) {
   const KernelFeatures& f = *probed;
   const std::string text = describe(f);
 
+  const bool bpf_lsm_active = detail::lsm_list_has_bpf(f.lsm_list);
+  const bool kprobe_pmu = ::access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0;
+  ::bulkhead::testing::record_branch(
+      std::string(bpf_lsm_active ? "bpf is an active LSM" : "bpf is not an active LSM") +
+      (kprobe_pmu ? ", kprobe PMU present" : ", no kprobe PMU") + "; lockdown " + f.lockdown +
+      "; fentry " + (f.fentry ? "yes" : "no") + ", bpf-lsm " + (f.bpf_lsm ? "yes" : "no") +
+      ", kprobes " + (f.kprobes ? "yes" : "no"));
   // BPF-LSM programs only run when "bpf" is an active LSM.
-  if (!detail::lsm_list_has_bpf(f.lsm_list)) {
+  if (!bpf_lsm_active) {
     EXPECT_FALSE(f.bpf_lsm) << text;
     EXPECT_FALSE(f.lsm_cgroup) << text;
   }
   // Kprobes need the kprobe PMU.
-  if (::access("/sys/bus/event_source/devices/kprobe/type", F_OK) != 0) {
+  if (!kprobe_pmu) {
     EXPECT_FALSE(f.kprobes) << text;
   }
   // Each missing feature is named in the report, with its reason.
@@ -88,7 +97,14 @@ TEST(BpfKernelFeatures, HostDependentFeaturesAgreeWithTheEvidence) {
 
 TEST(BpfKernelFeatures, RefusedWithoutPrivilegeIsAnErrorNotAllNo) {
   BULKHEAD_REQUIRE_ROOT();
-  // In a child that drops to nobody: bpf() is refused outright.
+  // Where kernel.unprivileged_bpf_disabled is 0, nobody may load some program
+  // types (socket filters); the probe must still report the missing privilege.
+  std::ifstream sysctl("/proc/sys/kernel/unprivileged_bpf_disabled");
+  int unprivileged_disabled = -1;
+  sysctl >> unprivileged_disabled;
+  ::bulkhead::testing::record_branch("kernel.unprivileged_bpf_disabled = " +
+                                     std::to_string(unprivileged_disabled));
+  // In a child that drops to nobody.
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {

@@ -11,21 +11,17 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <iostream>
 
 #include "cgroup/limits_v1.h"
 #include "cgroup_test_support.h"
 #include "common/scope_exit.h"
+#include "kernel_test_env.h"
 
 namespace bulkhead::cgroup::testing {
 namespace {
 
+using ::bulkhead::testing::record_branch;
 using CgroupIoTest = CgroupKernelTest;
-
-void record_branch(const std::string& branch) {
-  ::testing::Test::RecordProperty("branch", branch);
-  std::cout << "[  BRANCH  ] " << branch << "\n";
-}
 
 // Whether the host's io controller offers a weight file in the tree's directory.
 bool host_has_io_weight(const HostCgroups& host, const CgroupTree& tree) {

@@ -92,10 +92,13 @@ TEST_F(CgroupPlacementTest, TheAgentMovesIntoALeafAndTheTreeGoesBesideIt) {
   pid_t pid = spawn(Then::kPlace, out);
   if (hybrid()) {
     // Hybrid hosts keep the tree at the roots, delegated or not.
+    ::bulkhead::testing::record_branch("hybrid: the tree stays at the roots");
     ASSERT_EQ(read_line(out), "ok root " + host_.unified_mount);
     EXPECT_EQ(proc_cgroup_path(pid, ""), "/" + name_);
     return;
   }
+  ::bulkhead::testing::record_branch(
+      "unified: the agent moves into a leaf of its delegated cgroup");
   ASSERT_EQ(read_line(out), "ok delegated " + unit_);
 
   // The child now lives in <unit>/agent, and nothing in the unit cgroup itself.

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -62,6 +63,25 @@ inline std::string proc_cgroup_path(pid_t pid, const std::string& controller) {
     }
   }
   return "<none>";
+}
+
+// Whether the host accounts swap per cgroup, i.e. whether the file a swap
+// limit is written to exists: memory.memsw.limit_in_bytes in the v1 memory
+// hierarchy, or memory.swap.max in `v2_dir` (a cgroup2 directory below the
+// root with the memory controller enabled, e.g. a tree's). Missing on kernels
+// without CONFIG_MEMCG_SWAP or booted with swapaccount=0.
+inline bool swap_accounted(const HostCgroups& host, const std::string& v2_dir) {
+  auto memory = host.v1_mounts.find("memory");
+  if (memory != host.v1_mounts.end()) {
+    return exists(memory->second + "/memory.memsw.limit_in_bytes");
+  }
+  return exists(v2_dir + "/memory.swap.max");
+}
+
+// Whether the host has an active swap area (/proc/swaps lists more than its header).
+inline bool swap_active() {
+  auto swaps = read_file("/proc/swaps");
+  return swaps.ok() && std::count(swaps->begin(), swaps->end(), '\n') > 1;
 }
 
 // Polls `cond` for up to `timeout`.
@@ -153,6 +173,8 @@ class CgroupKernelTest : public ::testing::Test {
     static int counter = 0;
     name_ = "bulkhead-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     ready_ = true;
+    // The layout decides where every limit and placement below is checked.
+    ::bulkhead::testing::record_branch(describe(host_));
   }
 
   void TearDown() override {

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "api/client.h"
+#include "cgroup/layout.h"
 #include "child_process.h"
 #include "kernel_test_env.h"
 #include "sandbox_fixture.h"
@@ -70,20 +71,28 @@ class E2E : public ::testing::Test {
       daemon_.reset();
     }
     // A killed daemon leaves its cgroups; remove them (deepest first) so runs do not pile up.
-    for (const char* root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+    for (const std::string& root : cgroup_roots()) {
       remove_cgroups(root);
     }
     // And its network policy pins, on purpose (enforcement outlives a crashed
     // agent); with the cgroups gone, unpinning frees the links.
     std::error_code ec;
     fs::remove_all("/sys/fs/bpf/" + cgroup_name_, ec);
-    if (fs::exists("/sys/fs/cgroup")) {
-      for (const auto& e : fs::directory_iterator("/sys/fs/cgroup")) {
-        if (e.is_directory()) {
-          remove_cgroups(e.path().string());
-        }
-      }
+  }
+
+  // Where the daemon's tree can be, on this host's layout: the cgroup2 mount and,
+  // on a hybrid host, every v1 hierarchy.
+  static std::vector<std::string> cgroup_roots() {
+    auto host = cgroup::detect_host_cgroups();
+    if (!host.ok()) {
+      ADD_FAILURE() << host.error().to_string();
+      return {};
     }
+    std::vector<std::string> roots = {host->unified_mount};
+    for (const auto& [controller, mount] : host->v1_mounts) {
+      roots.push_back(mount);
+    }
+    return roots;
   }
 
   void remove_cgroups(const std::string& root) {
@@ -300,6 +309,19 @@ TEST_F(E2E, ShutdownLeavesNoCgroups) {
   auto p = std::make_unique<Proc>(
       ctl_args({"run", "--tenant", "alpha", "--name", "lingerer", "--", "sleep", "100"}));
   ASSERT_TRUE(eventually([&] { return workload_state("lingerer") == "running"; }));
+  // Where the agent put its tree on this host (at the cgroup2 root, or below
+  // its own cgroup when that is delegated to it), as it reports it.
+  std::string tree;
+  {
+    auto c = Client::connect(socket_);
+    ASSERT_TRUE(c.ok());
+    auto r = (*c)->call(Method::kTenants, json::object(), {}, milliseconds(2000));
+    ASSERT_TRUE(r.ok() && r->result) << (r.ok() ? r->error->message : r.error().to_string());
+    const std::string tenant = (*r->result)["tenants"][0]["cgroup_path"].get<std::string>();
+    tree = fs::path(tenant).parent_path().string();
+  }
+  ASSERT_EQ(fs::path(tree).filename(), cgroup_name_) << tree;
+  testing::record_branch("the agent's tree: " + tree);
   ASSERT_EQ(::kill(daemon_->pid(), SIGTERM), 0);
   Output d = daemon_->finish();
   EXPECT_FALSE(d.timed_out) << d.err;
@@ -308,17 +330,15 @@ TEST_F(E2E, ShutdownLeavesNoCgroups) {
   Output client = p->finish();
   EXPECT_FALSE(client.timed_out);
   EXPECT_NE(client.code, 0);
-  // Neither in the unified tree nor in any v1 hierarchy.
+  // Neither where it was, nor at the cgroup2 root, nor in any v1 hierarchy.
   std::vector<std::string> left;
   std::error_code ec;
-  for (const auto& root : {fs::path("/sys/fs/cgroup")}) {
-    if (fs::exists(root / cgroup_name_, ec)) {
-      left.push_back((root / cgroup_name_).string());
-    }
-    for (const auto& e : fs::directory_iterator(root, ec)) {
-      if (e.is_directory(ec) && fs::exists(e.path() / cgroup_name_, ec)) {
-        left.push_back((e.path() / cgroup_name_).string());
-      }
+  if (fs::exists(tree, ec)) {
+    left.push_back(tree);
+  }
+  for (const std::string& root : cgroup_roots()) {
+    if (fs::exists(fs::path(root) / cgroup_name_, ec)) {
+      left.push_back((fs::path(root) / cgroup_name_).string());
     }
   }
   EXPECT_TRUE(left.empty()) << "left behind: " << (left.empty() ? "" : left.front());

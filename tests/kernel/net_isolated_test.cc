@@ -38,6 +38,9 @@ class NetIsolated : public ::testing::Test {
  protected:
   void SetUp() override {
     BULKHEAD_REQUIRE_ROOT();
+    // The pool below has an IPv6 half.
+    BULKHEAD_REQUIRE(::access("/proc/sys/net/ipv6", F_OK) == 0,
+                     "IPv6 is disabled in this kernel (ipv6.disable=1)");
     auto h = new_netns();
     ASSERT_TRUE(h.ok()) << h.error().to_string();
     host_ = std::move(*h);

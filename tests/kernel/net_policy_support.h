@@ -99,14 +99,15 @@ inline bool link_namespaces(const NetNs& a, const std::string& a_if, const std::
 // A cgroup2 directory of the test's own (the tenant cgroup), removed at the end.
 class TestCgroup2 {
  public:
-  // At the cgroup2 root: /sys/fs/cgroup/unified on hybrid hosts, /sys/fs/cgroup
-  // on unified ones (the VM matrix).
+  // At the cgroup2 root, wherever the host mounts it (/sys/fs/cgroup/unified
+  // on hybrid hosts, /sys/fs/cgroup on unified ones such as the VM matrix's).
   TestCgroup2() : path_(unified_mount() + "/bulkhead-nettest-" + unique_suffix()) {
-    ok_ = ::mkdir(path_.c_str(), 0755) == 0;
+    ok_ = !unified_mount().empty() && ::mkdir(path_.c_str(), 0755) == 0;
   }
+  // Empty when the host has no cgroup2 mount.
   static std::string unified_mount() {
     auto host = cgroup::detect_host_cgroups();
-    return host.ok() ? host->unified_mount : "/sys/fs/cgroup/unified";
+    return host.ok() ? host->unified_mount : std::string();
   }
   ~TestCgroup2() {
     for (int i = 0; i < 200 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++i) {
@@ -210,9 +211,14 @@ inline socklen_t make_addr(const std::string& ip, uint16_t port, sockaddr_storag
   return sizeof(*sin6);
 }
 
+// Waits for traffic that should arrive: generous, as a loaded machine may
+// take long, and an arrival ends the wait at once. A test that expects a drop
+// passes a short bound of its own.
+inline constexpr int kArrivalMs = 2000;
+
 // The errno of a TCP connect (0 = connected); a handshake that does not
 // complete within `timeout_ms` is ETIMEDOUT (a dropped SYN).
-inline int tcp_connect(const std::string& ip, uint16_t port, int timeout_ms = 300) {
+inline int tcp_connect(const std::string& ip, uint16_t port, int timeout_ms = kArrivalMs) {
   sockaddr_storage sa{};
   socklen_t len = make_addr(ip, port, &sa);
   UniqueFd s(::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -289,7 +295,7 @@ inline uint16_t local_port(int fd) {
 }
 
 // Whether a datagram is waiting on `fd` within `timeout_ms`.
-inline bool datagram_arrives(int fd, int timeout_ms = 300) {
+inline bool datagram_arrives(int fd, int timeout_ms = kArrivalMs) {
   pollfd p{fd, POLLIN, 0};
   if (::poll(&p, 1, timeout_ms) != 1) {
     return false;

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,7 +94,8 @@ int run_in_netns(int netns_fd, const std::vector<std::string>& argv) {
 }
 
 std::string output_in_netns(int netns_fd, const std::vector<std::string>& argv) {
-  UniqueFd file(::open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  // In memory: no dependence on what /tmp is (O_TMPFILE needs its filesystem's support).
+  UniqueFd file(::memfd_create("netns-output", MFD_CLOEXEC));
   if (!file || run_with_stdout(netns_fd, argv, file.get()) != 0) {
     return "";
   }

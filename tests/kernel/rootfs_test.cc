@@ -324,15 +324,25 @@ TEST_F(RootfsTest, BuildsTheTenantView) {
   EXPECT_NE(f["sysrq_w"], "0");
   EXPECT_EQ(f["proc_keys"], "chr:1:3,read:0");
   EXPECT_EQ(f["proc_timer_list"], "chr:1:3,read:0");
-  if (fs::exists("/proc/kcore")) {
-    EXPECT_EQ(f["proc_kcore"], "chr:1:3,read:0");
-  }
-  if (fs::exists("/proc/acpi")) {
+  // The kernel's build (CONFIG_PROC_KCORE, ACPI) and the host's /dev decide
+  // what there is to mask or bind: masked where it exists, absent where not.
+  const bool kcore = fs::exists("/proc/kcore");
+  const bool acpi = fs::exists("/proc/acpi");
+  const bool tty = fs::exists("/dev/tty");
+  ::bulkhead::testing::record_branch(std::string(kcore ? "/proc/kcore masked" : "no /proc/kcore") +
+                                     (acpi ? ", /proc/acpi emptied" : ", no /proc/acpi") +
+                                     (tty ? ", /dev/tty bound" : ", no /dev/tty"));
+  const std::string enoent = std::strerror(ENOENT);
+  EXPECT_EQ(f["proc_kcore"], kcore ? "chr:1:3,read:0" : "missing:" + enoent);
+  if (acpi) {
     EXPECT_EQ(f["proc_acpi"], "");
     EXPECT_EQ(f["proc_acpi_create"], std::to_string(EROFS));
+  } else {
+    EXPECT_EQ(f["proc_acpi"], "error:" + enoent);
+    EXPECT_EQ(f["proc_acpi_create"], std::to_string(ENOENT));
   }
   std::string dev = "fd,full,null,ptmx,pts,random,shm,stderr,stdin,stdout";
-  dev += fs::exists("/dev/tty") ? ",tty,urandom,zero" : ",urandom,zero";
+  dev += tty ? ",tty,urandom,zero" : ",urandom,zero";
   EXPECT_EQ(f["dev"], dev);
   EXPECT_EQ(f["dev_null_w"], "0");
   EXPECT_EQ(f["dev_urandom"], "16");

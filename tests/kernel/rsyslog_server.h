@@ -22,18 +22,25 @@ namespace bulkhead::testing {
 
 inline constexpr const char* kRsyslogd = "/usr/sbin/rsyslogd";
 
-// A port nobody listens on now (bound, read back, released).
+// A loopback port free for both TCP and UDP now (the server takes both): a TCP
+// port the kernel picked, kept only if UDP can bind it too; bounded retries.
 inline uint16_t free_loopback_port() {
-  UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-      ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    return 0;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    UniqueFd tcp(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd udp(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (::bind(tcp.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+        ::getsockname(tcp.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      return 0;
+    }
+    if (::bind(udp.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
+      return ntohs(a.sin_port);
+    }
   }
-  return ntohs(a.sin_port);
+  return 0;
 }
 
 class RsyslogServer {

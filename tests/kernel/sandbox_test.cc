@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "cgroup_test_support.h"
 #include "isolation/seccomp_default.h"
 #include "sandbox_fixture.h"
 
@@ -205,7 +206,23 @@ TEST_F(SandboxTest, ForkBombStopsAtThePidsLimitWhileOthersCarryOn) {
 }
 
 TEST_F(SandboxTest, MemoryHogIsKilledAtTheMemoryLimit) {
-  auto hog = tenant("hog", "limits:\n  memory: {max: 64Mi, swap: 0}\n");
+  std::unique_ptr<isolation::Tenant> hog;
+  if (cgroup::testing::swap_accounted(host_->host(), host_->tree().v2_path())) {
+    record_branch("swap accounted: memory and swap capped");
+    hog = tenant("hog", "limits:\n  memory: {max: 64Mi, swap: 0}\n");
+  } else {
+    // The host cannot cap swap: a profile asking for it is refused with the reason...
+    auto refused =
+        host_->make_tenant(host_->profile_yaml("hog", "limits:\n  memory: {max: 64Mi, swap: 0}\n"));
+    ASSERT_FALSE(refused.ok()) << "a swap limit was accepted on a host without swap accounting";
+    EXPECT_NE(refused.error().to_string().find("no swap accounting"), std::string::npos)
+        << refused.error().to_string();
+    // ...and the memory limit alone stops the hog only when there is no swap to escape into.
+    BULKHEAD_REQUIRE(!cgroup::testing::swap_active(),
+                     "swap is on but not accounted per cgroup: a hog can escape into swap");
+    record_branch("no swap accounting and no swap: memory capped");
+    hog = tenant("hog", "limits:\n  memory: {max: 64Mi}\n");
+  }
   auto other = tenant("light");
   ASSERT_TRUE(hog && other);
   auto r = run(*hog, {"/helpers/memory_hog", "1024"});
