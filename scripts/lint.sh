@@ -6,13 +6,15 @@
 #      under agent/ and tests/, with the compile commands of a build directory.
 # Usage: scripts/lint.sh [--format-only | --tidy-only]
 # Environment:
-#   BUILD_DIR  build directory whose compile_commands.json is used (default: build/);
-#              configured here. Only the generated BPF skeleton headers are built.
+#   BUILD_DIR  build directory whose compile_commands.json is used (default:
+#              build-lint/, kept apart from build/ because clang-tidy needs the
+#              agent library without unity batches); configured here. Only the
+#              generated BPF skeleton headers are built.
 #   LINT_JOBS  clang-tidy processes at once (default: 1; each is CPU- and memory-heavy).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-build_dir=${BUILD_DIR:-$repo/build}
+build_dir=${BUILD_DIR:-$repo/build-lint}
 jobs=${LINT_JOBS:-1}
 run_format=1
 run_tidy=1
@@ -56,7 +58,8 @@ if ((run_tidy)); then
   clang_tidy=$(pick clang-tidy-14 clang-tidy)
   # (Re)configure, so compile_commands.json lists every current source, then
   # generate the BPF skeleton headers that the loaders include.
-  cmake -S "$repo" -B "$build_dir" >/dev/null
+  # One compile command per file: no unity batches in the lint directory.
+  cmake -S "$repo" -B "$build_dir" -DBULKHEAD_UNITY_BUILD=OFF >/dev/null
   cmake --build "$build_dir" --target bpf_skeletons >/dev/null
   mapfile -d '' tidy_files < <(git ls-files -z -- 'agent/*.cc' 'tests/*.cc')
   echo "lint: clang-tidy on ${#tidy_files[@]} files, $jobs at a time"

@@ -62,7 +62,10 @@ fi
 if [[ $mode == demo ]]; then
   # Tests off (no GoogleTest needed); a later full setup turns them back on in
   # the same build directory and builds only what is missing.
-  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBULKHEAD_TESTS=OFF >/dev/null
+  # Release without debug information: a third less to compile.
+  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+    -DBULKHEAD_TESTS=OFF >/dev/null
   cmake --build "$build_dir" -j"$(nproc)" --target bulkheadd bulkheadctl
 else
   cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBULKHEAD_TESTS=ON >/dev/null

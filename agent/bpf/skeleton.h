@@ -23,6 +23,12 @@
 
 namespace bulkhead::bpf {
 
+// Owns a libbpf ring buffer manager (ring_buffer__new); freed with its owner.
+struct RingBufferDeleter {
+  void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+};
+using RingBufferPtr = std::unique_ptr<ring_buffer, RingBufferDeleter>;
+
 // Error from a libbpf call that returned -errno (or a negative value with errno set).
 inline Error libbpf_error(int ret, std::string step) {
   int code = ret < 0 ? -ret : errno;

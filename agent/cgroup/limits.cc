@@ -12,7 +12,6 @@ namespace {
 constexpr uint64_t kMinCpuPeriodUs = 1000;
 constexpr uint64_t kMaxCpuPeriodUs = 1000000;
 constexpr uint64_t kMinCpuQuotaUs = 1000;
-constexpr uint32_t kMaxWeight = 10000;
 
 struct Resolved {
   const LimitWrite* write;

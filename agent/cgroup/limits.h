@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -17,6 +18,10 @@
 #include "config/profile.h"
 
 namespace bulkhead::cgroup {
+
+// cgroup2's weight range (cpu.weight, io.weight): 1..10000, 100 by default.
+inline constexpr uint32_t kDefaultWeight = 100;
+inline constexpr uint32_t kMaxWeight = 10000;
 
 // The controllers a profile can limit, named as in cgroup2. Their cgroup v1
 // hierarchies have the same names except io, which is "blkio" in v1.

@@ -11,8 +11,6 @@
 namespace bulkhead::cgroup {
 namespace {
 
-constexpr uint32_t kDefaultWeight = 100;
-constexpr uint32_t kMaxWeight = 10000;
 constexpr uint64_t kMinShares = 2;
 constexpr uint64_t kMaxShares = 262144;
 constexpr uint32_t kMinBlkioWeight = 10;

@@ -7,8 +7,6 @@
 namespace bulkhead::cgroup {
 namespace {
 
-constexpr uint32_t kDefaultWeight = 100;
-constexpr uint32_t kMaxWeight = 10000;
 constexpr uint32_t kMaxBfqWeight = 1000;
 constexpr const char* kNoThrottleHint =
     "the kernel has no block I/O throttling (CONFIG_BLK_DEV_THROTTLING)";

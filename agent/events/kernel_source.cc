@@ -23,10 +23,7 @@
 namespace bulkhead::events {
 namespace {
 
-struct RingBufferDeleter {
-  void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
-};
-using RingBufferPtr = std::unique_ptr<ring_buffer, RingBufferDeleter>;
+using bpf::RingBufferPtr;
 
 int64_t clock_ns(clockid_t clock) {
   timespec ts{};

@@ -60,12 +60,6 @@ PolicyContext with_host_addresses(PolicyContext context) {
   return context;
 }
 
-bool is_loopback(const config::Cidr& c) {
-  static const std::array<uint8_t, 16> kLoopback6 = {0, 0, 0, 0, 0, 0, 0, 0,
-                                                     0, 0, 0, 0, 0, 0, 0, 1};
-  return c.family == AF_INET ? c.addr[0] == 127 : c.addr == kLoopback6;
-}
-
 }  // namespace
 
 std::vector<config::Cidr> protected_host_addresses(const std::vector<config::Cidr>& host) {
@@ -73,7 +67,7 @@ std::vector<config::Cidr> protected_host_addresses(const std::vector<config::Cid
   for (const auto& c : host) {
     // In its own netns a tenant's loopback is its own (and already allowed);
     // in host mode loopback is protected by the built-in ranges anyway.
-    if (!is_loopback(c)) {
+    if (!config::is_loopback(c)) {
       out.push_back(c);
     }
   }

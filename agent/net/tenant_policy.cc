@@ -22,10 +22,6 @@
 namespace bulkhead::net {
 namespace {
 
-struct RingBufferDeleter {
-  void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
-};
-
 bool path_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 Status make_dirs(const std::string& path) {
@@ -65,7 +61,7 @@ struct TenantNetPolicy::Impl {
   std::string dir;  // <pin_root>/<tenant>
   bpf::Skeleton<net_policy> skel;
   std::vector<std::pair<std::string, UniqueFd>> links;  // pin path, link fd
-  std::unique_ptr<ring_buffer, RingBufferDeleter> ring;
+  bpf::RingBufferPtr ring;
   bool adopted = false;
   bool complete = false;               // attach() succeeded
   std::vector<std::string> created{};  // pins made by this instance
