@@ -1,6 +1,7 @@
 // The operator's terminal and `bulkheadctl run`, end to end (e2e_fixture.h):
 // the attacks of a tenant that tries to keep the caller's terminal or pipes
-// after the run.
+// after the run, and what interactive use must still do (a pty for the
+// workload, window size, Ctrl-C, EOF, binary and large output, exit codes).
 //
 // "The caller's terminal" is a pty this test owns: bulkheadctl runs as the
 // session leader on its slave, as under a terminal emulator, and the test
@@ -302,6 +303,128 @@ TEST_F(E2ETerminal, TenantProcessesNeverHoldTheCallersDescriptors) {
   }));
   EXPECT_EQ(held.count(t.terminal()), 0U) << fds;
   EXPECT_EQ(held.count(id_of_fd(p.stdin_fd())), 0U) << fds;
+}
+
+// Interactive use: a terminal of the workload's own (its devpts instance, so
+// `tty` names it), of the caller's window size, and the caller's terminal in
+// its own mode again afterwards.
+TEST_F(E2ETerminal, ATerminalOfItsOwnWithTheCallersSize) {
+  TerminalCtl t(ctl_args({"run", "--tenant", "alpha", "--", "sh", "-c",
+                          "test -t 0 && test -t 1 && test -t 2 && echo all-tty; stty size; tty"}),
+                winsize{41, 123, 0, 0});
+  auto code = t.wait();
+  ASSERT_TRUE(code.has_value()) << t.screen();
+  EXPECT_EQ(*code, 0) << t.screen();
+  t.read_for(milliseconds(100));
+  EXPECT_NE(t.screen().find("all-tty\r\n41 123\r\n/dev/pts/0\r\n"), std::string::npos)
+      << t.screen();
+  // Canonical mode with echo again: bulkheadctl restored what it found.
+  termios after{};
+  ASSERT_EQ(::tcgetattr(t.master(), &after), 0);
+  EXPECT_NE(after.c_lflag & ICANON, 0U);
+  EXPECT_NE(after.c_lflag & ECHO, 0U);
+  EXPECT_NE(after.c_oflag & OPOST, 0U);
+}
+
+TEST_F(E2ETerminal, WindowChangesFollow) {
+  TerminalCtl t(
+      ctl_args({"run", "--tenant", "alpha", "--", "sh", "-c", "echo ready; read line; stty size"}));
+  ASSERT_TRUE(t.read_for(testing::kWait, [](const std::string& s) {
+    return s.find("ready") != std::string::npos;
+  })) << t.screen();
+  // The operator's window changes: its terminal signals bulkheadctl (SIGWINCH).
+  winsize bigger{50, 160, 0, 0};
+  ASSERT_EQ(::ioctl(t.master(), TIOCSWINSZ, &bigger), 0);
+  std::this_thread::sleep_for(milliseconds(200));
+  t.type("\r");
+  auto code = t.wait();
+  ASSERT_TRUE(code.has_value()) << t.screen();
+  EXPECT_EQ(*code, 0);
+  EXPECT_NE(t.screen().find("50 160"), std::string::npos) << t.screen();
+}
+
+// Ctrl-C goes through the workload's terminal: SIGINT to its foreground
+// process group, and the exit status says so.
+TEST_F(E2ETerminal, CtrlCInterruptsTheWorkload) {
+  TerminalCtl t(ctl_args({"run", "--tenant", "alpha", "--name", "sleeper", "--", "sh", "-c",
+                          "echo ready; exec sleep 30"}));
+  ASSERT_TRUE(t.read_for(testing::kWait, [](const std::string& s) {
+    return s.find("ready") != std::string::npos;
+  })) << t.screen();
+  t.type("\x03");
+  auto code = t.wait();
+  ASSERT_TRUE(code.has_value()) << t.screen();
+  EXPECT_EQ(*code, 128 + SIGINT) << t.screen();
+}
+
+// Ctrl-D at the start of a line is end of file for the workload.
+TEST_F(E2ETerminal, CtrlDIsEndOfFile) {
+  TerminalCtl t(
+      ctl_args({"run", "--tenant", "alpha", "--", "sh", "-c", "echo ready; cat; echo cat-ended"}));
+  ASSERT_TRUE(t.read_for(testing::kWait, [](const std::string& s) {
+    return s.find("ready") != std::string::npos;
+  })) << t.screen();
+  t.type("typed\r");
+  ASSERT_TRUE(t.read_for(testing::kWait, [](const std::string& s) {
+    return s.find("typed\r\ntyped\r\n") != std::string::npos;  // the echo, then cat
+  })) << t.screen();
+  t.type("\x04");
+  auto code = t.wait();
+  ASSERT_TRUE(code.has_value()) << t.screen();
+  EXPECT_EQ(*code, 0);
+  EXPECT_NE(t.screen().find("cat-ended"), std::string::npos) << t.screen();
+}
+
+// -t without a terminal on our side: the input still ends (the terminal's
+// end-of-file character), and -i keeps pipes even on a terminal.
+TEST_F(E2ETerminal, ForcedModes) {
+  Output forced = ctl({"run", "-t", "--tenant", "alpha", "--", "sh", "-c",
+                       "test -t 0 && test -t 1 && cat >/dev/null && echo tty-and-eof"},
+                      "some input without a newline at the end");
+  EXPECT_EQ(forced.code, 0) << forced.err;
+  EXPECT_NE(forced.out.find("tty-and-eof\r\n"), std::string::npos) << forced.out;
+
+  TerminalCtl t(ctl_args({"run", "-i", "--tenant", "alpha", "--", "sh", "-c",
+                          "test -t 0 || test -t 1 || echo pipes; echo err >&2"}));
+  auto code = t.wait();
+  ASSERT_TRUE(code.has_value()) << t.screen();
+  EXPECT_EQ(*code, 0);
+  t.read_for(milliseconds(100));
+  EXPECT_NE(t.screen().find("pipes"), std::string::npos) << t.screen();
+}
+
+// Pipes: every byte value through stdin and back, 4 MiB (more than any pipe
+// or socket buffer, both directions at once), stderr apart, end of input,
+// and the exit code.
+TEST_F(E2ETerminal, PipesAreBinarySafeAndCarryLargeOutput) {
+  std::string data(size_t{4} << 20, '\0');
+  for (size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<char>((i * 131) ^ (i >> 9));
+  }
+  Proc p(ctl_args({"run", "--tenant", "alpha", "--", "sh", "-c", "cat; echo done >&2; exit 7"}));
+  std::thread writer([&] {
+    sighandler_t old = std::signal(SIGPIPE, SIG_IGN);
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::write(p.stdin_fd(), data.data() + off, data.size() - off);
+      if (n <= 0) {
+        break;
+      }
+      off += static_cast<size_t>(n);
+    }
+    std::signal(SIGPIPE, old);
+  });
+  // finish() closes stdin only after the writer is done with it.
+  std::string out;
+  EXPECT_TRUE(p.read_stdout_until(
+      out, [&](const std::string& s) { return s.size() >= data.size(); }, milliseconds(60000)));
+  writer.join();
+  Output o = p.finish();
+  out += o.out;
+  EXPECT_EQ(o.code, 7) << o.err;
+  EXPECT_EQ(out.size(), data.size());
+  EXPECT_TRUE(out == data) << "the bytes differ";
+  EXPECT_EQ(o.err, "done\n");
 }
 
 }  // namespace
