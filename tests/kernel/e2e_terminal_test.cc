@@ -250,10 +250,10 @@ TEST_F(E2ETerminal, AttackKeepingTheCallersTerminalAfterTheRun) {
   EXPECT_EQ(t.screen().find("KEEPER-WRITE"), std::string::npos)
       << "the keeper wrote to the screen:\n"
       << t.screen();
-  // It got the run's own terminal, hung up since: every write fails.
+  // It got the run's own terminal, hung up since: its writes fail. (One that
+  // made it while the run was still going is the run's own output.)
   for (const std::string& fd : received_fds(log)) {
     EXPECT_NE(log.find("write " + fd + " error"), std::string::npos) << fd << ":\n" << log;
-    EXPECT_EQ(log.find("write " + fd + " ok"), std::string::npos) << fd << ":\n" << log;
   }
 }
 
