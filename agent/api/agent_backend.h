@@ -19,7 +19,7 @@ class AgentBackend final : public Backend {
       const std::optional<std::string>& tenant) const override {
     return agent_.workloads(tenant);
   }
-  Result<daemon::WorkloadInfo> run(const daemon::AdhocRun& run, ExitCallback on_exit) override {
+  Result<daemon::StartedRun> run(const daemon::AdhocRun& run, ExitCallback on_exit) override {
     return agent_.run(run, std::move(on_exit));
   }
   Status signal(const std::string& tenant, const std::string& workload, int sig) override {

@@ -35,7 +35,8 @@ class Backend {
   [[nodiscard]] virtual std::vector<daemon::WorkloadInfo> workloads(
       const std::optional<std::string>& tenant) const = 0;
   // `on_exit` is called on the event loop, once, after run() has returned.
-  virtual Result<daemon::WorkloadInfo> run(const daemon::AdhocRun& run, ExitCallback on_exit) = 0;
+  // The result carries the caller's ends of the workload's terminal or pipes.
+  virtual Result<daemon::StartedRun> run(const daemon::AdhocRun& run, ExitCallback on_exit) = 0;
   virtual Status signal(const std::string& tenant, const std::string& workload, int sig) = 0;
   virtual Status stop(const std::string& tenant, const std::string& workload) = 0;
   virtual daemon::ReloadReport reload() = 0;

@@ -9,6 +9,12 @@
 #include <vector>
 
 namespace bulkhead::api {
+namespace {
+
+// Received but not yet taken: a few runs' replies.
+constexpr size_t kMaxPendingFds = size_t{4} * kMaxFdsPerMessage;
+
+}  // namespace
 
 Client::Client(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
 
@@ -106,8 +112,14 @@ Result<Message> Client::read(std::optional<std::chrono::milliseconds> timeout) {
       }
     }
     std::string chunk;
-    std::vector<UniqueFd> fds;  // the agent sends none; any that come are closed here
+    std::vector<UniqueFd> fds;
     auto n = recv_some(fd_.get(), chunk, fds, size_t{64} * 1024);
+    for (auto& fd : fds) {
+      fds_.push_back(std::move(fd));
+    }
+    if (fds_.size() > kMaxPendingFds) {
+      return make_error("the agent sent more file descriptors than its replies name");
+    }
     if (!n.ok()) {
       if (n.error().code == ECONNRESET) {
         eof_ = true;
@@ -121,6 +133,15 @@ Result<Message> Client::read(std::optional<std::chrono::milliseconds> timeout) {
     }
     input_.append(chunk);
   }
+}
+
+std::vector<UniqueFd> Client::take_fds(size_t n) {
+  std::vector<UniqueFd> out;
+  while (out.size() < n && !fds_.empty()) {
+    out.push_back(std::move(fds_.front()));
+    fds_.pop_front();
+  }
+  return out;
 }
 
 Result<Message> Client::call(Method method, const nlohmann::json& params, std::span<const int> fds,

@@ -1,6 +1,6 @@
 // The client side of the control API (bulkheadctl and tests): a blocking
-// connection that sends requests, optionally with file descriptors, and reads
-// the agent's replies and events in order.
+// connection that sends requests and reads the agent's replies and events in
+// order, and the descriptors some replies carry (a run's stdio ends).
 #pragma once
 
 #include <chrono>
@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "api/framing.h"
 #include "api/protocol.h"
@@ -25,7 +26,8 @@ class Client {
   // socket's mode keeps this user out) and the message "cannot connect to PATH".
   static Result<std::unique_ptr<Client>> connect(const std::string& socket_path);
 
-  // Sends one request; `fds` ride with it (run: stdin, stdout, stderr). Returns its id.
+  // Sends one request; `fds` ride with it (the agent takes none: tests check
+  // that it refuses them). Returns its id.
   Result<int64_t> send(Method method, const nlohmann::json& params, std::span<const int> fds = {});
   // The next message: a reply or an event. ETIMEDOUT after `timeout` (0: only
   // what can be read without blocking); ECONNRESET
@@ -43,6 +45,11 @@ class Client {
   [[nodiscard]] bool has_buffered();
   [[nodiscard]] const std::string& socket_path() const { return path_; }
 
+  // Descriptors arrive no later than the reply that names them ("fds" in a
+  // run's reply), in order: the oldest n received and not yet taken; fewer
+  // when fewer came.
+  std::vector<UniqueFd> take_fds(size_t n);
+
  private:
   Client(UniqueFd fd, std::string path);
   // One complete line from the buffer, if there is one.
@@ -53,6 +60,7 @@ class Client {
   LineBuffer input_{kMaxResponseLine};
   std::deque<Message> stash_;  // read ahead by call()
   std::optional<Message> peeked_;
+  std::deque<UniqueFd> fds_;
   int64_t next_id_ = 1;
   bool eof_ = false;
 };

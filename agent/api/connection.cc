@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <string_view>
+
 namespace bulkhead::api {
 
 namespace {
@@ -22,18 +24,11 @@ Connection::ReadOutcome Connection::read_available() {
   while (budget > 0 && !input_.overflowed()) {
     chunk.clear();
     auto n = recv_some(fd_.get(), chunk, fds, std::min(kReadChunk, budget));
-    for (auto& fd : fds) {
-      fds_.push_back(std::move(fd));
-    }
-    fds.clear();
-    if (fds_.size() > limits_.max_pending_fds) {
-      return ReadOutcome::kTooMany;
+    if (!fds.empty() || (!n.ok() && n.error().code == EMSGSIZE)) {
+      return ReadOutcome::kDescriptors;  // `fds` closes them on the way out
     }
     if (!n.ok()) {
-      if (n.error().code == EAGAIN) {
-        return ReadOutcome::kOpen;
-      }
-      return n.error().code == EMSGSIZE ? ReadOutcome::kTooMany : ReadOutcome::kError;
+      return n.error().code == EAGAIN ? ReadOutcome::kOpen : ReadOutcome::kError;
     }
     if (*n == 0) {
       return ReadOutcome::kEof;
@@ -44,22 +39,17 @@ Connection::ReadOutcome Connection::read_available() {
   return ReadOutcome::kOpen;
 }
 
-std::vector<UniqueFd> Connection::take_fds(size_t n) {
-  std::vector<UniqueFd> out;
-  for (size_t i = 0; i < n && !fds_.empty(); ++i) {
-    out.push_back(std::move(fds_.front()));
-    fds_.pop_front();
-  }
-  return out;
-}
-
-bool Connection::queue(const std::string& line) {
+bool Connection::queue(const std::string& line, std::vector<UniqueFd> fds) {
   if (unsent() + line.size() > limits_.max_output) {
     return false;
   }
   if (sent_ > 0 && sent_ >= output_.size() / 2) {
     output_.erase(0, sent_);  // keep the buffer near what is really unsent
+    dropped_ += sent_;
     sent_ = 0;
+  }
+  if (!fds.empty()) {
+    attachments_.push_back(Attachment{dropped_ + output_.size(), std::move(fds)});
   }
   output_ += line;
   return true;
@@ -67,16 +57,30 @@ bool Connection::queue(const std::string& line) {
 
 bool Connection::flush() {
   while (sent_ < output_.size()) {
-    ssize_t n = ::send(fd_.get(), output_.data() + sent_, output_.size() - sent_,
-                       MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
+    // Up to the next line with descriptors, or from its first byte with them:
+    // the client finds them with the line they belong to.
+    std::string_view rest(output_.data() + sent_, output_.size() - sent_);
+    std::vector<int> fds;
+    if (!attachments_.empty()) {
+      const size_t at = attachments_.front().offset - dropped_;
+      if (at > sent_) {
+        rest = rest.substr(0, at - sent_);
+      } else {
+        for (const auto& fd : attachments_.front().fds) {
+          fds.push_back(fd.get());
+        }
       }
-      return errno == EAGAIN;
     }
-    sent_ += static_cast<size_t>(n);
+    auto n = send_some(fd_.get(), rest, fds);
+    if (!n.ok()) {
+      return n.error().code == EAGAIN;
+    }
+    if (!fds.empty()) {
+      attachments_.pop_front();  // the kernel holds its own references now
+    }
+    sent_ += *n;
   }
+  dropped_ += output_.size();
   output_.clear();
   sent_ = 0;
   return true;

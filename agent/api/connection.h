@@ -1,7 +1,8 @@
 // One client connection of the server: a non-blocking socket with bounded input
-// (line framing, received descriptors) and bounded output. It never blocks: what
-// the socket does not take now waits in the output buffer, and a client that
-// lets that buffer fill up is dropped instead of stalling the agent's loop.
+// (line framing; clients send no descriptors) and bounded output, which may
+// carry descriptors (a run's stdio ends). It never blocks: what the socket does
+// not take now waits in the output buffer, and a client that lets that buffer
+// fill up is dropped instead of stalling the agent's loop.
 #pragma once
 
 #include <cstddef>
@@ -19,10 +20,9 @@
 namespace bulkhead::api {
 
 struct ConnectionLimits {
-  size_t max_line = 0;         // request line bound
-  size_t max_output = 0;       // buffered, unsent reply bytes before the client is dropped
-  size_t max_pending_fds = 0;  // received descriptors not yet claimed by a run
-  size_t read_budget = 0;      // bytes read per wake-up, so one client cannot hog the loop
+  size_t max_line = 0;     // request line bound
+  size_t max_output = 0;   // buffered, unsent reply bytes before the client is dropped
+  size_t read_budget = 0;  // bytes read per wake-up, so one client cannot hog the loop
 };
 
 class Connection {
@@ -30,10 +30,10 @@ class Connection {
   Connection(uint64_t id, UniqueFd fd, PeerCredentials peer, ConnectionLimits limits);
 
   enum class ReadOutcome {
-    kOpen,     // read what there was; the peer may send more
-    kEof,      // the peer closed (or shut down) its side
-    kTooMany,  // too many descriptors: protocol violation
-    kError,    // the socket failed
+    kOpen,         // read what there was; the peer may send more
+    kEof,          // the peer closed (or shut down) its side
+    kDescriptors,  // the peer sent file descriptors: protocol violation (closed at once)
+    kError,        // the socket failed
   };
   // Reads until EAGAIN or the read budget is spent.
   ReadOutcome read_available();
@@ -41,12 +41,9 @@ class Connection {
   std::optional<std::string> next_line() { return input_.next_line(); }
   [[nodiscard]] bool overflowed() const { return input_.overflowed(); }
 
-  [[nodiscard]] size_t pending_fds() const { return fds_.size(); }
-  // The oldest n received descriptors (n <= pending_fds()).
-  std::vector<UniqueFd> take_fds(size_t n);
-
-  // Queues one encoded line; false when that would exceed the output bound.
-  bool queue(const std::string& line);
+  // Queues one encoded line and the descriptors that go with its first byte;
+  // false (nothing queued) when that would exceed the output bound.
+  bool queue(const std::string& line, std::vector<UniqueFd> fds = {});
   // Sends what the socket takes now; false when the peer is gone.
   bool flush();
   [[nodiscard]] size_t unsent() const { return output_.size() - sent_; }
@@ -66,10 +63,18 @@ class Connection {
   UniqueFd fd_;
   PeerCredentials peer_;
   ConnectionLimits limits_;
+  // Descriptors to send with the byte at `offset` of the output stream; held
+  // until the kernel has them (or the connection goes).
+  struct Attachment {
+    uint64_t offset = 0;
+    std::vector<UniqueFd> fds;
+  };
+
   LineBuffer input_;
-  std::deque<UniqueFd> fds_;
   std::string output_;
   size_t sent_ = 0;
+  uint64_t dropped_ = 0;  // stream offset of output_[0]
+  std::deque<Attachment> attachments_;
 };
 
 }  // namespace bulkhead::api

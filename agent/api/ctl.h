@@ -29,12 +29,22 @@ struct Io {
   std::ostream& err;
 };
 
+// What the workload's stdio is (docs/api.md, "bulkheadctl"): a terminal of its
+// own, like `docker exec -it`, or pipes, like `docker exec -i`. Either way
+// bulkheadctl relays its own stdio; the workload never gets it.
+enum class RunStdio {
+  kAuto,      // a terminal when bulkheadctl's stdin and stdout both are terminals
+  kTerminal,  // -t/--tty
+  kPipes,     // -i/--interactive alone
+};
+
 struct RunOptions {
   std::string tenant;
   std::string name;
   std::map<std::string, std::string> env;
   std::optional<std::string> cwd;
   std::vector<std::string> argv;
+  RunStdio stdio = RunStdio::kAuto;
 };
 
 struct EventsOptions {
@@ -53,8 +63,9 @@ int reload(const Globals& g, Io io);
 // Validates locally (no agent needed, the caller's own read access); with
 // `in_agent` the file's text is sent to the agent, which checks it there.
 int check(const Globals& g, const std::string& file, bool in_agent, Io io);
-// Runs argv in a tenant with this process's stdin, stdout and stderr, forwards
-// SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGWINCH to it, and returns its exit code.
+// Runs argv in a tenant with a terminal or pipes, relays this process's stdin,
+// stdout and stderr to them, forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT (and
+// window size changes) to it, and returns its exit code.
 int run(const Globals& g, const RunOptions& options, Io io);
 // Prints the agent's recent events that match, or with `follow` streams them
 // until the agent closes the connection (or the user interrupts).

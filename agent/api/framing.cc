@@ -45,28 +45,37 @@ std::optional<std::string> LineBuffer::next_line() {
   return line;
 }
 
+namespace {
+
+// One sendmsg with `fds` attached to the first byte.
+ssize_t send_with_fds(int sock, std::string_view data, std::span<const int> fds, int flags) {
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)] = {};
+  // iovec has no const variant; sendmsg only reads through it.
+  iovec iov{const_cast<char*>(data.data()), data.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (!fds.empty()) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  }
+  return ::sendmsg(sock, &msg, flags | MSG_NOSIGNAL);
+}
+
+}  // namespace
+
 Status send_all(int sock, std::string_view data, std::span<const int> fds) {
   if (fds.size() > kMaxFdsPerMessage) {
     return make_error("too many descriptors for one message");
   }
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)] = {};
   bool fds_pending = !fds.empty();
   while (!data.empty()) {
-    // iovec has no const variant; sendmsg only reads through it.
-    iovec iov{const_cast<char*>(data.data()), data.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (fds_pending) {
-      msg.msg_control = control;
-      msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-      struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-      std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
-    ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+    ssize_t n = send_with_fds(sock, data, fds_pending ? fds : std::span<const int>(), 0);
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -77,6 +86,20 @@ Status send_all(int sock, std::string_view data, std::span<const int> fds) {
     data.remove_prefix(static_cast<size_t>(n));
   }
   return {};
+}
+
+Result<size_t> send_some(int sock, std::string_view data, std::span<const int> fds) {
+  if (fds.size() > kMaxFdsPerMessage) {
+    return make_error("too many descriptors for one message");
+  }
+  ssize_t n;
+  do {
+    n = send_with_fds(sock, data, fds, MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    return errno_error("sending to the client");
+  }
+  return static_cast<size_t>(n);
 }
 
 Result<size_t> recv_some(int sock, std::string& out, std::vector<UniqueFd>& fds, size_t max) {

@@ -38,12 +38,17 @@ class LineBuffer {
   bool overflow_ = false;
 };
 
-// The most descriptors one message may carry (run passes 3).
+// The most descriptors one message may carry (a run's reply carries 1 or 3).
 inline constexpr size_t kMaxFdsPerMessage = 8;
 
 // Writes all of `data`; `fds` ride with its first byte. For blocking sockets
 // (the client); retries partial writes and EINTR. Never raises SIGPIPE.
 Status send_all(int sock, std::string_view data, std::span<const int> fds = {});
+
+// One non-blocking sendmsg of (a prefix of) `data`, `fds` riding with its first
+// byte (the agent's side). Returns the bytes sent; EAGAIN when the socket is
+// full (nothing was sent, and the descriptors were not either). Never raises SIGPIPE.
+Result<size_t> send_some(int sock, std::string_view data, std::span<const int> fds = {});
 
 // One recvmsg of up to `max` bytes appended to `out`. Descriptors that came
 // with them are appended to `fds` (close-on-exec). Returns the byte count, 0 at

@@ -113,8 +113,11 @@ class FieldReader {
   const json* raw(const std::string& key, bool required) { return take(key, required); }
 
   void fail(const std::string& field, const std::string& message) {
+    fail(ApiError::field(field, message));
+  }
+  void fail(ApiError error) {
     if (!error_) {
-      error_ = ApiError::field(field, message);
+      error_ = std::move(error);
     }
   }
 
@@ -159,6 +162,31 @@ class FieldReader {
   std::optional<ApiError> error_;
 };
 
+// {"rows": R, "cols": C}, each 0..65535 (0: unknown), and nothing else.
+ApiResult<isolation::TerminalSize> parse_terminal_size(const json& v, const std::string& field) {
+  if (!v.is_object()) {
+    return ApiError::field(field, "must be an object {\"rows\": N, \"cols\": N}");
+  }
+  for (const auto& [key, value] : v.items()) {
+    if (key != "rows" && key != "cols") {
+      return ApiError::field(field + "." + key, "unknown key (expected rows, cols)");
+    }
+  }
+  isolation::TerminalSize size;
+  for (auto [key, slot] : {std::pair<const char*, uint16_t*>{"rows", &size.rows},
+                           std::pair<const char*, uint16_t*>{"cols", &size.cols}}) {
+    auto it = v.find(key);
+    if (it == v.end()) {
+      return ApiError::field(field + "." + key, "missing");
+    }
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 65535) {
+      return ApiError::field(field + "." + key, "must be an integer 0..65535");
+    }
+    *slot = it->get<uint16_t>();
+  }
+  return size;
+}
+
 }  // namespace
 
 ApiResult<NoParams> parse_no_params(const json& params) {
@@ -187,6 +215,19 @@ ApiResult<RunParams> parse_run_params(const json& params) {
   p.argv = r.string_list("argv", true).value_or(std::vector<std::string>{});
   p.env = r.string_map("env").value_or(std::map<std::string, std::string>{});
   p.cwd = r.string("cwd", false);
+  p.tty = r.boolean("tty").value_or(false);
+  if (const json* size = r.raw("tty_size", false)) {
+    if (!p.tty) {
+      r.fail(FieldReader::path("tty_size"), "only with \"tty\": true");
+    } else {
+      auto s = parse_terminal_size(*size, FieldReader::path("tty_size"));
+      if (s.ok()) {
+        p.tty_size = s.value();
+      } else {
+        r.fail(s.error());
+      }
+    }
+  }
   if (auto e = r.finish()) {
     return *e;
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/protocol.h"
+#include "isolation/terminal.h"
 
 namespace bulkhead::api {
 
@@ -27,6 +28,8 @@ struct RunParams {
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;
   std::optional<std::string> cwd;
+  bool tty = false;                  // a terminal for the workload; otherwise pipes
+  isolation::TerminalSize tty_size;  // 0x0: unknown
 };
 
 struct SignalParams {

@@ -11,7 +11,6 @@
 namespace bulkhead::api {
 namespace {
 
-constexpr size_t kPendingFdsLimit = size_t{3} * 4;  // a few pipelined runs' stdio
 constexpr size_t kReadBudget = size_t{256} * 1024;
 constexpr int kBacklog = 64;
 
@@ -101,8 +100,7 @@ void Server::admit(UniqueFd fd) {
   }
   const uint64_t id = next_connection_++;
   const int raw_fd = fd.get();
-  ConnectionLimits limits{options_.max_request_line, options_.max_output, kPendingFdsLimit,
-                          kReadBudget};
+  ConnectionLimits limits{options_.max_request_line, options_.max_output, kReadBudget};
   auto conn = std::make_unique<Connection>(id, std::move(fd), std::move(*peer), limits);
   spdlog::debug("control API: connection {} from uid {} pid {}", id, conn->peer().uid,
                 conn->peer().pid);
@@ -146,12 +144,15 @@ void Server::on_client(uint64_t id, uint32_t events) {
       case Connection::ReadOutcome::kError:
         gone = true;
         break;
-      case Connection::ReadOutcome::kTooMany:
+      case Connection::ReadOutcome::kDescriptors:
+        // Fail closed: the agent never takes a client's descriptors, so none
+        // can ever be handed on to a tenant.
         c.closing = true;
         send(c, encode_error(std::nullopt,
                              ApiError::field("fds",
-                                             "too many file descriptors sent (a run "
-                                             "takes exactly 3: stdin, stdout, stderr)")));
+                                             "the control API takes no file descriptors (run "
+                                             "gives the workload a terminal or pipes of the "
+                                             "agent's making and returns their other ends)")));
         break;
     }
   }
@@ -197,7 +198,7 @@ void Server::process_lines(Connection& c) {
       send(c, encode_error(parsed.id, *parsed.error));
       continue;
     }
-    std::string reply;
+    Reply reply("");
     try {
       reply = dispatch(c, *parsed.request);
     } catch (const std::exception& e) {
@@ -207,7 +208,7 @@ void Server::process_lines(Connection& c) {
       err.message = std::string("internal error: ") + e.what();
       reply = encode_error(parsed.request->id, err);
     }
-    send(c, reply);
+    send(c, reply.line, std::move(reply.fds));
   }
   if (c.overflowed() && !c.closing) {
     c.closing = true;
@@ -218,8 +219,8 @@ void Server::process_lines(Connection& c) {
   }
 }
 
-void Server::send(Connection& c, const std::string& line) {
-  if (!c.queue(line)) {
+void Server::send(Connection& c, const std::string& line, std::vector<UniqueFd> fds) {
+  if (!c.queue(line, std::move(fds))) {
     spdlog::warn("control API: connection {} (uid {}) does not read its replies; dropping it",
                  c.id(), c.peer().uid);
     c.closing = true;

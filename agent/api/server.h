@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/backend.h"
 #include "api/connection.h"
@@ -64,6 +65,13 @@ class Server {
     std::optional<isolation::ExitStatus> early_exit;  // exited before started was sent
   };
 
+  // One reply line, and the descriptors that go with it (a run's stdio ends).
+  struct Reply {
+    Reply(std::string l) : line(std::move(l)) {}  // NOLINT(google-explicit-constructor)
+    std::string line;
+    std::vector<UniqueFd> fds;
+  };
+
   Server(ListeningSocket socket, Backend& backend, daemon::EventLoop& loop, ServerOptions options,
          std::optional<gid_t> access_gid);
 
@@ -74,7 +82,7 @@ class Server {
   void on_client(uint64_t id, uint32_t events);
   void process_lines(Connection& c);
   [[nodiscard]] bool finished(const Connection& c) const;
-  void send(Connection& c, const std::string& line);
+  void send(Connection& c, const std::string& line, std::vector<UniqueFd> fds = {});
   void update_interest(Connection& c);
   void close_connection(uint64_t id);
   void on_run_exit(const std::shared_ptr<RunWatch>& watch, const isolation::ExitStatus& status);
@@ -96,9 +104,9 @@ class Server {
   void end_streams(uint64_t connection);
 
   // server_dispatch.cc: one request in, one reply line out.
-  std::string dispatch(Connection& c, const Request& req);
+  Reply dispatch(Connection& c, const Request& req);
   std::string do_ps(const Request& req);
-  std::string do_run(Connection& c, const Request& req);
+  Reply do_run(Connection& c, const Request& req);
   std::string do_signal(const Request& req);
   std::string do_stop(const Request& req);
   std::string do_reload(const Request& req);

@@ -22,7 +22,7 @@ ApiError error(ErrorCode code, std::string message) {
 
 }  // namespace
 
-std::string Server::dispatch(Connection& c, const Request& req) {
+Server::Reply Server::dispatch(Connection& c, const Request& req) {
   switch (req.method) {
     case Method::kStatus: {
       auto p = parse_no_params(req.params);
@@ -96,20 +96,10 @@ std::string Server::do_ps(const Request& req) {
   return encode_result(req.id, json{{"workloads", list}});
 }
 
-std::string Server::do_run(Connection& c, const Request& req) {
+Server::Reply Server::do_run(Connection& c, const Request& req) {
   auto p = parse_run_params(req.params);
-  // The descriptors belong to this request whatever happens: claim them first,
-  // so that a refused run cannot leave them to be taken by the next one.
-  std::vector<UniqueFd> stdio = c.take_fds(3);
   if (!p.ok()) {
     return encode_error(req.id, p.error());
-  }
-  if (stdio.size() != 3) {
-    return encode_error(req.id,
-                        ApiError::field("fds",
-                                        "run needs 3 file descriptors (stdin, stdout, stderr) "
-                                        "sent with the request line (SCM_RIGHTS); got " +
-                                            std::to_string(stdio.size())));
   }
   if (auto e = check_tenant(p->tenant)) {
     return encode_error(req.id, *e);
@@ -120,8 +110,8 @@ std::string Server::do_run(Connection& c, const Request& req) {
   run.argv = p->argv;
   run.env = p->env;
   run.cwd = p->cwd;
-  for (int i = 0; i < 3; ++i) {
-    run.stdio[i] = stdio[static_cast<size_t>(i)].get();  // borrowed: the backend dups them
+  if (p->tty) {
+    run.tty = p->tty_size;
   }
   auto watch = std::make_shared<RunWatch>();
   watch->connection = c.id();
@@ -138,14 +128,23 @@ std::string Server::do_run(Connection& c, const Request& req) {
                  started.error().to_string());
     return encode_error(req.id, error(ErrorCode::kLaunchFailed, started.error().to_string()));
   }
-  spdlog::info("control API: uid {} started {}/{} (pid {})", c.peer().uid, started->tenant,
-               started->name, started->pid);
-  watch->workload = started->name;
+  const daemon::WorkloadInfo& info = started->info;
+  spdlog::info("control API: uid {} started {}/{} (pid {})", c.peer().uid, info.tenant, info.name,
+               info.pid);
+  watch->workload = info.name;
   watch->started = true;
-  std::string reply = encode_result(req.id, json{{"started", to_json(*started)}});
+  // The caller's ends of the workload's stdio ride with the reply, named in order.
+  const json fds = p->tty ? json::array({"terminal"}) : json::array({"stdin", "stdout", "stderr"});
+  if (started->stdio.size() != fds.size()) {
+    watch->connection = 0;  // nobody gets its exit
+    (void)backend_.stop(info.tenant, info.name);
+    return encode_error(req.id, error(ErrorCode::kInternal, "the run's stdio is incomplete"));
+  }
+  Reply reply(encode_result(req.id, json{{"started", to_json(info)}, {"fds", fds}}));
+  reply.fds = std::move(started->stdio);
   if (watch->early_exit) {
     // It ended before we could answer: the exit event follows the reply directly.
-    reply += encode_event(req.id, "exit", json{{"status", to_json(*watch->early_exit)}});
+    reply.line += encode_event(req.id, "exit", json{{"status", to_json(*watch->early_exit)}});
   } else {
     runs_.emplace(c.id(), watch);
   }

@@ -22,9 +22,12 @@ constexpr const char* kUsage =
     "  status                           the agent's version, uptime, counts, kernel features\n"
     "  tenants                          the tenants and their id ranges and cgroups\n"
     "  ps [--tenant T]                  workloads (declared and ad-hoc)\n"
-    "  run --tenant T [--name N] [--env K=V]... [--cwd DIR] -- CMD [ARGS...]\n"
-    "                                   run CMD in tenant T with this terminal's stdio;\n"
-    "                                   exits with its code (128+N when killed by signal N)\n"
+    "  run --tenant T [-t|-i] [--name N] [--env K=V]... [--cwd DIR] -- CMD [ARGS...]\n"
+    "                                   run CMD in tenant T, relaying this process's stdio:\n"
+    "                                   -t/--tty: CMD gets a terminal of its own (the default\n"
+    "                                   when stdin and stdout are terminals); -i/--interactive\n"
+    "                                   alone: pipes; exits with CMD's code (128+N when killed\n"
+    "                                   by signal N)\n"
     "  stop --tenant T WORKLOAD         stop a workload (SIGTERM, then SIGKILL after the grace)\n"
     "  signal --tenant T [--signal SIG] WORKLOAD\n"
     "                                   send SIG (default SIGTERM) to a workload\n"
@@ -85,10 +88,14 @@ int cmd_run(const ctl::Globals& g, const std::vector<std::string>& args) {
     }
   }
   std::vector<std::string> env_args;
+  bool tty = false;
+  bool interactive = false;
   po::options_description opts("run");
   opts.add_options()("tenant", po::value<std::string>()->required())(
       "name", po::value<std::string>())("env", po::value(&env_args)->composing())(
-      "cwd", po::value<std::string>())("command", po::value<std::vector<std::string>>());
+      "cwd", po::value<std::string>())("tty,t", po::bool_switch(&tty))(
+      "interactive,i", po::bool_switch(&interactive))("command",
+                                                      po::value<std::vector<std::string>>());
   po::positional_options_description pos;
   pos.add("command", -1);
   auto p = parse(own, opts, pos);
@@ -99,6 +106,12 @@ int cmd_run(const ctl::Globals& g, const std::vector<std::string>& args) {
   o.tenant = p.vm["tenant"].as<std::string>();
   o.name = opt(p.vm, "name").value_or("");
   o.cwd = opt(p.vm, "cwd");
+  // As with docker exec: -t is a terminal (-it the same), -i alone pipes.
+  if (tty) {
+    o.stdio = ctl::RunStdio::kTerminal;
+  } else if (interactive) {
+    o.stdio = ctl::RunStdio::kPipes;
+  }
   if (p.vm.count("command") != 0U) {
     o.argv = p.vm["command"].as<std::vector<std::string>>();
   }

@@ -327,7 +327,7 @@ AgentStatus Agent::status() const {
   return s;
 }
 
-Result<WorkloadInfo> Agent::run(const AdhocRun& run, ExitCallback on_exit) {
+Result<StartedRun> Agent::run(const AdhocRun& run, ExitCallback on_exit) {
   if (!tenants_ || shutting_down_) {
     return no_agent();
   }

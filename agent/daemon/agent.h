@@ -22,6 +22,7 @@
 #include "events/event.h"
 #include "events/event_bus.h"
 #include "events/sink_spec.h"
+#include "isolation/terminal.h"
 #include "isolation/workload.h"
 
 namespace bulkhead::cgroup {
@@ -134,14 +135,23 @@ struct AgentStatus {
   detect::DetectionStats detection;
 };
 
-// Ad-hoc runs: the client's stdio fds (received over the socket) go straight to the workload.
+// Ad-hoc runs. The workload never gets the caller's own descriptors: it gets a
+// terminal of its own (`tty`) or three pipes, and the caller gets their other
+// ends back to relay (StartedRun::stdio).
 struct AdhocRun {
   std::string tenant;
   std::string name;  // empty: the agent picks "run-<n>"
   std::vector<std::string> argv;
   std::map<std::string, std::string> env;
   std::optional<std::string> cwd;
-  int stdio[3] = {-1, -1, -1};  // borrowed; the agent dups what it keeps
+  std::optional<isolation::TerminalSize> tty;  // unset: pipes
+};
+
+struct StartedRun {
+  WorkloadInfo info;
+  // The caller's ends: with a terminal, its master; with pipes, the write end
+  // of the workload's stdin and the read ends of its stdout and stderr.
+  std::vector<UniqueFd> stdio;
 };
 
 class Agent {
@@ -158,7 +168,7 @@ class Agent {
 
   // Starts an ad-hoc workload; on_exit runs on the loop when it ends.
   using ExitCallback = std::function<void(const isolation::ExitStatus&)>;
-  Result<WorkloadInfo> run(const AdhocRun& run, ExitCallback on_exit);
+  Result<StartedRun> run(const AdhocRun& run, ExitCallback on_exit);
   Status signal(const std::string& tenant, const std::string& workload, int sig);
   // Stops a workload (grace then kill); a declared one is not restarted until
   // start() or a reload that changes its spec.

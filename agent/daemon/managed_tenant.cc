@@ -10,6 +10,7 @@
 #include "common/file_util.h"
 #include "common/unix_time.h"
 #include "daemon/profile_diff.h"
+#include "daemon/run_stdio.h"
 #include "daemon/stop_counter.h"
 #include "net/network_host.h"
 #include "net/tenant_network.h"
@@ -159,7 +160,7 @@ Supervisor* ManagedTenant::supervisor(const std::string& name) const {
   return it == supervisors_.end() ? nullptr : it->second.get();
 }
 
-Result<WorkloadInfo> ManagedTenant::run(const AdhocRun& request, Agent::ExitCallback on_exit) {
+Result<StartedRun> ManagedTenant::run(const AdhocRun& request, Agent::ExitCallback on_exit) {
   const std::string where = "tenant " + profile_.name;
   if (stopping_all_) {
     return Error{ESHUTDOWN, where + " is stopping"};
@@ -181,25 +182,32 @@ Result<WorkloadInfo> ManagedTenant::run(const AdhocRun& request, Agent::ExitCall
   if (supervisors_.count(name) != 0 || adhoc_.count(name) != 0) {
     return Error{EEXIST, where + ": a workload named " + name + " exists"};
   }
-  // The client's fds go to the sandbox as they are (the launcher dups them);
-  // a missing one is /dev/null.
-  UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
-  if (!devnull) {
-    return errno_error(where + ": open /dev/null");
-  }
   isolation::LaunchRequest launch;
   launch.name = name;
   launch.argv = request.argv;
   launch.env = request.env;
   launch.cwd = request.cwd;
-  launch.stdin_fd = request.stdio[0] >= 0 ? request.stdio[0] : devnull.get();
-  launch.stdout_fd = request.stdio[1] >= 0 ? request.stdio[1] : devnull.get();
-  launch.stderr_fd = request.stdio[2] >= 0 ? request.stdio[2] : devnull.get();
   launch.die_with_parent = true;
+  // The workload's stdio is of the agent's making: its terminal, or pipes whose
+  // other ends go to the caller. The caller's own descriptors never come here.
+  auto stdio = RunStdio::create(request.tty.has_value());
+  if (!stdio.ok()) {
+    return stdio.error().context(where);
+  }
+  launch.terminal = request.tty;
+  launch.stdin_fd = stdio->workload[0].get();
+  launch.stdout_fd = stdio->workload[1].get();
+  launch.stderr_fd = stdio->workload[2].get();
   int64_t started = unix_ms_now();
   auto workload = tenant_->launch(launch);
   if (!workload.ok()) {
     return workload.error();
+  }
+  StartedRun result;
+  if (request.tty) {
+    result.stdio.push_back((*workload)->take_terminal());
+  } else {
+    result.stdio = std::move(stdio->caller);
   }
   if (context_.events != nullptr) {
     context_.events->name_workload((*workload)->cgroup().v2_id(), name);
@@ -220,8 +228,10 @@ Result<WorkloadInfo> ManagedTenant::run(const AdhocRun& request, Agent::ExitCall
   a.info.pid = a.run->pid();
   a.info.command = request.argv;
   a.info.started_unix_ms = started;
-  spdlog::info("tenant {}: run {} started, pid {}", profile_.name, name, a.info.pid);
-  return a.info;
+  spdlog::info("tenant {}: run {} started, pid {}{}", profile_.name, name, a.info.pid,
+               request.tty ? " (terminal)" : "");
+  result.info = a.info;
+  return result;
 }
 
 void ManagedTenant::on_adhoc_exit(const std::string& name, const isolation::ExitStatus& status) {

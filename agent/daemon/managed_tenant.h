@@ -73,7 +73,7 @@ class ManagedTenant {
   [[nodiscard]] size_t running() const;
   [[nodiscard]] Supervisor* supervisor(const std::string& name) const;
 
-  Result<WorkloadInfo> run(const AdhocRun& request, Agent::ExitCallback on_exit);
+  Result<StartedRun> run(const AdhocRun& request, Agent::ExitCallback on_exit);
   Status signal(const std::string& workload, int sig);
   // Grace then kill; a declared workload stays stopped.
   Status stop(const std::string& workload);

@@ -26,6 +26,8 @@ const char* step_name(LaunchStep step) {
       return "building the root filesystem";
     case LaunchStep::kInitSignals:
       return "setting up signal forwarding";
+    case LaunchStep::kTerminal:
+      return "setting up the workload's terminal";
     case LaunchStep::kForkWorkload:
       return "forking the workload";
     case LaunchStep::kWorkdir:

@@ -24,6 +24,7 @@ enum class LaunchStep : int32_t {
   kUnshareMount,
   kRootfs,
   kInitSignals,
+  kTerminal,
   kForkWorkload,
   kWorkdir,
   kRlimits,

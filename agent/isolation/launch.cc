@@ -4,13 +4,15 @@
 //   agent ──clone3(CLONE_INTO_CGROUP)──▶ stage 1 (host root, already in the workload cgroup)
 //     stage 1: join user/net/ipc/uts ns → stdio → close fds → tenant root →
 //              unshare(pid, cgroup) → clone(CLONE_PARENT) ──▶ init (PID 1, child of the agent)
-//     init: mount ns → new root → fork ──▶ workload: creds, rlimits, caps, NNP, Landlock,
+//     init: mount ns → new root → [terminal: pty of its devpts, master to the agent] →
+//           fork ──▶ workload: session [+ terminal], creds, rlimits, caps, NNP, Landlock,
 //           seccomp, execve
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +31,8 @@ namespace {
 // Fixed fd numbers inside the sandbox processes before execve.
 constexpr int kReportFd = 3;
 constexpr int kStatusFd = 4;
+constexpr int kConsoleFd = 5;  // only with a terminal
+constexpr int kMaxKept = 6;
 
 struct Stage1Context {
   const SandboxPlan* plan;
@@ -37,32 +41,37 @@ struct Stage1Context {
   int go_fd;
   int report_fd;
   int status_fd;
+  int console_fd;                // -1 without a terminal
+  const TerminalSize* terminal;  // nullptr without
   int stdio[3];
   bool die_with_parent;
 };
 
-// Moves the fds a sandbox keeps to 0..4 without clobbering one another, then
+// Moves the fds a sandbox keeps to 0..5 without clobbering one another, then
 // closes every other fd the agent had open.
 int arrange_fds(const Stage1Context& c) noexcept {
-  int wanted[5] = {c.stdio[0], c.stdio[1], c.stdio[2], c.report_fd, c.status_fd};
-  int temp[5];
-  for (int i = 0; i < 5; ++i) {
-    temp[i] = ::fcntl(wanted[i], F_DUPFD_CLOEXEC, 5);
+  const int wanted[kMaxKept] = {c.stdio[0],  c.stdio[1],  c.stdio[2],
+                                c.report_fd, c.status_fd, c.console_fd};
+  const int kept = c.console_fd >= 0 ? kMaxKept : kMaxKept - 1;
+  int temp[kMaxKept];
+  for (int i = 0; i < kept; ++i) {
+    temp[i] = ::fcntl(wanted[i], F_DUPFD_CLOEXEC, kMaxKept);
     if (temp[i] < 0) {
       return -errno;
     }
   }
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < kept; ++i) {
     if (::dup2(temp[i], i) < 0) {
       return -errno;
     }
   }
-  // The report and status pipes must not survive into the workload's execve.
-  if (::fcntl(kReportFd, F_SETFD, FD_CLOEXEC) != 0 ||
-      ::fcntl(kStatusFd, F_SETFD, FD_CLOEXEC) != 0) {
-    return -errno;
+  // The report, status and console sockets must not survive into the workload's execve.
+  for (int fd = kReportFd; fd < kept; ++fd) {
+    if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+      return -errno;
+    }
   }
-  if (::syscall(SYS_close_range, 5U, ~0U, 0U) != 0) {
+  if (::syscall(SYS_close_range, static_cast<unsigned>(kept), ~0U, 0U) != 0) {
     return -errno;
   }
   return 0;
@@ -113,7 +122,8 @@ int arrange_fds(const Stage1Context& c) noexcept {
     report_and_exit(report, LaunchStep::kForkInit, errno);
   }
   if (pid == 0) {
-    run_init(*c.plan, *c.exec, InitFds{kReportFd, kStatusFd}, c.die_with_parent);
+    InitFds fds{kReportFd, kStatusFd, c.console_fd >= 0 ? kConsoleFd : -1};
+    run_init(*c.plan, *c.exec, fds, c.terminal, c.die_with_parent);
   }
   // Success record: step 0 carries init's pid as seen by the agent.
   ChildReport started{0, 0, static_cast<int32_t>(pid), 0};
@@ -195,6 +205,17 @@ Result<std::unique_ptr<Workload>> Tenant::launch(const LaunchRequest& request) {
   }
   UniqueFd status_read(status[0]);
   UniqueFd status_write(status[1]);
+  // With a terminal, init sends its master on this socket (isolation/terminal.h).
+  UniqueFd console_read;
+  UniqueFd console_write;
+  if (request.terminal) {
+    int console[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console) != 0) {
+      return errno_error(what + ": socketpair");
+    }
+    console_read.reset(console[0]);
+    console_write.reset(console[1]);
+  }
 
   Stage1Context ctx{&plan_,
                     &*exec,
@@ -202,6 +223,8 @@ Result<std::unique_ptr<Workload>> Tenant::launch(const LaunchRequest& request) {
                     go_read.get(),
                     report_write.get(),
                     status_write.get(),
+                    console_write.get(),
+                    request.terminal ? &*request.terminal : nullptr,
                     {request.stdin_fd, request.stdout_fd, request.stderr_fd},
                     request.die_with_parent};
   bool placed_in_v2 = false;
@@ -216,6 +239,7 @@ Result<std::unique_ptr<Workload>> Tenant::launch(const LaunchRequest& request) {
   go_read.reset();
   report_write.reset();
   status_write.reset();
+  console_write.reset();
   // Until init is known, a failure kills stage 1 (and anything it started, via
   // the cgroup) and reaps it.
   ScopeExit kill_stage1([&] {
@@ -270,6 +294,18 @@ Result<std::unique_ptr<Workload>> Tenant::launch(const LaunchRequest& request) {
     return describe_child_failure(plan_, *failure).context(what);
   }
 
+  // init sent the master before it forked the workload, whose execve ended
+  // the reports: it is there now, or never.
+  UniqueFd terminal;
+  if (request.terminal) {
+    auto master = receive_workload_terminal(console_read.get());
+    if (!master.ok()) {
+      (void)workload_cgroup->kill_all();
+      reap_blocking(init_pid);
+      return master.error().context(what);
+    }
+    terminal = std::move(*master);
+  }
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, init_pid, 0)));
   if (!pidfd) {
     Error e = errno_error(what + ": pidfd_open");
@@ -278,7 +314,8 @@ Result<std::unique_ptr<Workload>> Tenant::launch(const LaunchRequest& request) {
     return e;
   }
   return std::make_unique<Workload>(request.name, init_pid, std::move(pidfd),
-                                    std::move(status_read), std::move(workload_cgroup));
+                                    std::move(status_read), std::move(workload_cgroup),
+                                    std::move(terminal));
 }
 
 }  // namespace bulkhead::isolation

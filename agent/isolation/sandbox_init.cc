@@ -44,7 +44,7 @@ int shell_status(int wait_status) {
 }  // namespace
 
 void run_init(const SandboxPlan& plan, const ExecSpec& spec, InitFds fds,
-              bool die_with_parent) noexcept {
+              const TerminalSize* terminal, bool die_with_parent) noexcept {
   if (die_with_parent) {
     (void)::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   }
@@ -66,6 +66,16 @@ void run_init(const SandboxPlan& plan, const ExecSpec& spec, InitFds fds,
   if (::sigprocmask(SIG_BLOCK, &waited, nullptr) != 0) {
     report_and_exit(fds.report, LaunchStep::kInitSignals, errno);
   }
+  // In the new root, so the terminal is one of the workload's own devpts
+  // instance; its master leaves for the agent before the workload exists.
+  int slave = -1;
+  if (terminal != nullptr) {
+    slave = open_workload_terminal(fds.console, *terminal, spec.uid());
+    if (slave < 0) {
+      report_and_exit(fds.report, LaunchStep::kTerminal, -slave);
+    }
+    ::close(fds.console);
+  }
 
   pid_t workload = ::fork();
   if (workload < 0) {
@@ -73,7 +83,10 @@ void run_init(const SandboxPlan& plan, const ExecSpec& spec, InitFds fds,
   }
   if (workload == 0) {
     ::close(fds.status);
-    exec_workload(plan, spec, fds.report);
+    exec_workload(plan, spec, fds.report, slave);
+  }
+  if (slave >= 0) {
+    ::close(slave);  // init is not in the workload's session and keeps no terminal
   }
   ::close(fds.report);
   drop_own_privileges();

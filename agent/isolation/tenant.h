@@ -14,6 +14,7 @@
 #include "config/profile.h"
 #include "isolation/sandbox_plan.h"
 #include "isolation/tenant_namespaces.h"
+#include "isolation/terminal.h"
 #include "isolation/workload.h"
 #include "net/network_host.h"
 
@@ -35,6 +36,11 @@ struct LaunchRequest {
   int stdin_fd = STDIN_FILENO;
   int stdout_fd = STDOUT_FILENO;
   int stderr_fd = STDERR_FILENO;
+  // Set: the workload gets a terminal of its own (isolation/terminal.h) of this
+  // size as its controlling terminal and stdin, stdout and stderr; the fds
+  // above then serve only the sandbox's init. Workload::take_terminal() has
+  // the master.
+  std::optional<TerminalSize> terminal;
   // SIGKILL the workload if the launching thread dies (for one-shot CLI runs).
   bool die_with_parent = false;
 };

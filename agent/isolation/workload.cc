@@ -19,12 +19,13 @@ std::string ExitStatus::to_string() const {
 }
 
 Workload::Workload(std::string name, pid_t init_pid, UniqueFd pidfd, UniqueFd status_fd,
-                   std::unique_ptr<cgroup::WorkloadCgroup> cgroup)
+                   std::unique_ptr<cgroup::WorkloadCgroup> cgroup, UniqueFd terminal)
     : name_(std::move(name)),
       init_pid_(init_pid),
       pidfd_(std::move(pidfd)),
       status_fd_(std::move(status_fd)),
-      cgroup_(std::move(cgroup)) {}
+      cgroup_(std::move(cgroup)),
+      terminal_(std::move(terminal)) {}
 
 Workload::~Workload() {
   if (!exit_) {

@@ -25,7 +25,7 @@ struct ExitStatus {
 class Workload {
  public:
   Workload(std::string name, pid_t init_pid, UniqueFd pidfd, UniqueFd status_fd,
-           std::unique_ptr<cgroup::WorkloadCgroup> cgroup);
+           std::unique_ptr<cgroup::WorkloadCgroup> cgroup, UniqueFd terminal = UniqueFd());
   Workload(const Workload&) = delete;
   Workload& operator=(const Workload&) = delete;
   // Kills whatever is still running in the workload's cgroup, reaps init and
@@ -37,6 +37,10 @@ class Workload {
   // Readable (poll) when init has exited.
   [[nodiscard]] int pidfd() const { return pidfd_.get(); }
   [[nodiscard]] const cgroup::WorkloadCgroup& cgroup() const { return *cgroup_; }
+  // The master of the workload's terminal when the launch asked for one (once;
+  // afterwards invalid). Whoever holds it relays the workload's stdio; closing
+  // the last copy hangs the terminal up.
+  UniqueFd take_terminal() { return std::move(terminal_); }
 
   // Blocks until the workload ends.
   Result<ExitStatus> wait();
@@ -55,6 +59,7 @@ class Workload {
   UniqueFd pidfd_;
   UniqueFd status_fd_;
   std::unique_ptr<cgroup::WorkloadCgroup> cgroup_;
+  UniqueFd terminal_;
   std::optional<ExitStatus> exit_;
 };
 

@@ -9,6 +9,7 @@
 
 #include "isolation/child_report.h"
 #include "isolation/rlimits.h"
+#include "isolation/terminal.h"
 
 namespace bulkhead::isolation {
 namespace {
@@ -27,11 +28,18 @@ void reset_signals() noexcept {
 
 }  // namespace
 
-void exec_workload(const SandboxPlan& plan, const ExecSpec& spec, int report_fd) noexcept {
+void exec_workload(const SandboxPlan& plan, const ExecSpec& spec, int report_fd,
+                   int terminal) noexcept {
   reset_signals();
   // Its own session: job-control signals from the operator's terminal session
-  // do not reach into the tenant.
+  // do not reach into the tenant. With a terminal of its own, that terminal
+  // is the session's: Ctrl-C and window changes reach its foreground group.
   (void)::setsid();
+  if (terminal >= 0) {
+    if (int rc = attach_workload_terminal(terminal); rc < 0) {
+      report_and_exit(report_fd, LaunchStep::kTerminal, -rc);
+    }
+  }
 
   // Keep the permitted set across the uid change so kept capabilities can be
   // re-raised (as ambient) for a non-root workload user; the rest is dropped below.

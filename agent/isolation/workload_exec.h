@@ -7,10 +7,11 @@
 
 namespace bulkhead::isolation {
 
-// The hardening order is the point of this function: credentials, rlimits,
+// The hardening order is the point of this function: its own session (with
+// `terminal`, >= 0, as controlling terminal and stdio), credentials, rlimits,
 // working directory, capabilities, no_new_privs, Landlock, seccomp last, execve.
 // Never returns; a failure is written to report_fd (see child_report.h).
-[[noreturn]] void exec_workload(const SandboxPlan& plan, const ExecSpec& spec,
-                                int report_fd) noexcept;
+[[noreturn]] void exec_workload(const SandboxPlan& plan, const ExecSpec& spec, int report_fd,
+                                int terminal) noexcept;
 
 }  // namespace bulkhead::isolation

@@ -199,36 +199,58 @@ TEST_F(AgentSupervisionTest, SignalReachesTheWorkload) {
   EXPECT_EQ(state("hup"), "running");
 }
 
-TEST_F(AgentSupervisionTest, AdhocRunUsesTheCallersFdsAndReportsItsExit) {
+// Reads a pipe to its end (bounded by the caller's loop: the run has ended).
+std::string read_all(int fd) {
+  std::string out;
+  char buf[256];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) {
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+TEST_F(AgentSupervisionTest, AdhocRunGetsPipesOfTheAgentAndReportsItsExit) {
   start_with(AgentInstance::sh_workload("idle", "sleep 100"));
-  int p[2];
-  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
-  UniqueFd rd(p[0]);
-  UniqueFd wr(p[1]);
   daemon::AdhocRun run;
   run.tenant = "t";
   run.argv = {"/bin/sh", "-c", "echo out; echo err >&2; cat; exit 4"};
-  run.stdio[1] = wr.get();
-  run.stdio[2] = wr.get();  // stdin stays -1: /dev/null, so cat ends at once
   std::optional<isolation::ExitStatus> exit;
-  auto info = agent_->agent().run(run, [&](const isolation::ExitStatus& s) { exit = s; });
-  ASSERT_TRUE(info.ok()) << info.error().to_string();
-  wr.reset();  // the sandbox has its own copies
-  EXPECT_EQ(info->name, "run-1");
-  EXPECT_EQ(info->kind, daemon::WorkloadKind::kAdhoc);
-  EXPECT_GT(info->pid, 0);
+  auto started = agent_->agent().run(run, [&](const isolation::ExitStatus& s) { exit = s; });
+  ASSERT_TRUE(started.ok()) << started.error().to_string();
+  EXPECT_EQ(started->info.name, "run-1");
+  EXPECT_EQ(started->info.kind, daemon::WorkloadKind::kAdhoc);
+  EXPECT_GT(started->info.pid, 0);
+  // The caller's ends: the workload's stdin, stdout, stderr.
+  ASSERT_EQ(started->stdio.size(), 3U);
+  ASSERT_EQ(::write(started->stdio[0].get(), "in\n", 3), 3);
+  started->stdio[0].reset();  // end of input: cat ends
   ASSERT_TRUE(run_until([&] { return exit.has_value(); }, milliseconds(5000), "the run to end"));
   EXPECT_EQ(exit->shell_code(), 4);
-  std::string out;
-  char buf[256];
-  for (ssize_t n; (n = ::read(rd.get(), buf, sizeof(buf))) > 0;) {
-    out.append(buf, static_cast<size_t>(n));
-  }
-  EXPECT_EQ(out, "out\nerr\n");
+  EXPECT_EQ(read_all(started->stdio[1].get()), "out\nin\n");
+  EXPECT_EQ(read_all(started->stdio[2].get()), "err\n");
   EXPECT_FALSE(agent_->workload("t", "run-1"));  // gone once ended
 
+  // With a terminal: one master, the workload's stdin, stdout and stderr are
+  // that terminal (of its own devpts instance) and it is its controlling one.
+  run.tty = isolation::TerminalSize{33, 101};
+  run.argv = {"/bin/sh", "-c",
+              "test -t 0 && test -t 1 && test -t 2 && stty size </dev/tty && tty; exit 5"};
+  exit.reset();
+  auto tty = agent_->agent().run(run, [&](const isolation::ExitStatus& s) { exit = s; });
+  ASSERT_TRUE(tty.ok()) << tty.error().to_string();
+  ASSERT_EQ(tty->stdio.size(), 1U);
+  ASSERT_TRUE(run_until([&] { return exit.has_value(); }, milliseconds(5000), "the run to end"));
+  EXPECT_EQ(exit->shell_code(), 5);
+  std::string screen;
+  char buf[256];
+  // EIO once the workload's side is closed and everything was read.
+  for (ssize_t n; (n = ::read(tty->stdio[0].get(), buf, sizeof(buf))) > 0;) {
+    screen.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(screen, "33 101\r\n/dev/pts/0\r\n");
+  run.tty.reset();
+
   // Names: unique, valid, not a declared workload's.
-  run.stdio[1] = run.stdio[2] = -1;
   run.argv = {"/bin/true"};
   run.name = "idle";
   EXPECT_FALSE(agent_->agent().run(run, nullptr).ok());

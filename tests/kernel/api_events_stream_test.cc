@@ -36,7 +36,7 @@ class BusBackend final : public Backend {
   std::vector<daemon::WorkloadInfo> workloads(const std::optional<std::string>&) const override {
     return {};
   }
-  Result<daemon::WorkloadInfo> run(const daemon::AdhocRun&, ExitCallback) override {
+  Result<daemon::StartedRun> run(const daemon::AdhocRun&, ExitCallback) override {
     return make_error("not here");
   }
   Status signal(const std::string&, const std::string&, int) override { return {}; }

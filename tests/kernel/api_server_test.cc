@@ -1,6 +1,7 @@
 // The control API server over a fake Backend, in-process (no sandboxes): socket
 // mode and ownership, stale and live sockets, peer credentials with real
-// unprivileged peers, framing limits, slow clients, and stdio passing for run.
+// unprivileged peers, framing limits, slow clients, and the stdio ends a run's
+// reply carries (and the descriptors a client may not send).
 // Root: the tests chown sockets and fork children that drop to uid 65534.
 #include <fcntl.h>
 #include <grp.h>
@@ -52,7 +53,7 @@ class FakeBackend final : public Backend {
  public:
   struct Run {
     daemon::AdhocRun request;
-    std::array<UniqueFd, 3> stdio;  // dups, as the real agent keeps them
+    std::vector<UniqueFd> workload;  // the workload's ends of its stdio (socketpairs here)
     ExitCallback on_exit;
     std::string name;
   };
@@ -93,15 +94,20 @@ class FakeBackend final : public Backend {
     }
     return out;
   }
-  Result<daemon::WorkloadInfo> run(const daemon::AdhocRun& req, ExitCallback on_exit) override {
+  Result<daemon::StartedRun> run(const daemon::AdhocRun& req, ExitCallback on_exit) override {
     std::lock_guard lock(mu_);
     if (req.argv.at(0) == "fail") {
       return make_error("cannot exec fail");
     }
     auto r = std::make_shared<Run>();
     r->request = req;
-    for (int i = 0; i < 3; ++i) {
-      r->stdio[static_cast<size_t>(i)].reset(::fcntl(req.stdio[i], F_DUPFD_CLOEXEC, 3));
+    // As the agent: a terminal's master, or three pipes' other ends.
+    daemon::StartedRun started;
+    for (size_t i = 0; i < (req.tty ? 1U : 3U); ++i) {
+      int sv[2];
+      EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+      r->workload.emplace_back(sv[0]);
+      started.stdio.emplace_back(sv[1]);
     }
     r->name = req.name.empty() ? "run-" + std::to_string(++counter_) : req.name;
     r->on_exit = std::move(on_exit);
@@ -118,7 +124,8 @@ class FakeBackend final : public Backend {
       r->on_exit(isolation::ExitStatus{false, 7});
       runs_.erase(r->name);
     }
-    return w;
+    started.info = w;
+    return started;
   }
   Status signal(const std::string& tenant, const std::string& workload, int sig) override {
     std::lock_guard lock(mu_);
@@ -595,23 +602,22 @@ struct Pipe {
   }
 };
 
-TEST_F(ApiServer, RunPassesStdioAndReportsTheExit) {
+TEST_F(ApiServer, RunHandsBackTheWorkloadsStdioAndReportsTheExit) {
   start();
   auto c = connect();
   ASSERT_TRUE(c);
-  Pipe in, out, err;
-  std::array<int, 3> fds{in.rd.get(), out.wr.get(), err.wr.get()};
   auto r = c->call(Method::kRun,
                    json{{"tenant", "alpha"},
                         {"name", "job"},
                         {"argv", {"sh", "-c", "exit 3"}},
                         {"env", {{"A", "1"}}},
                         {"cwd", "/tmp"}},
-                   fds, kWait);
+                   {}, kWait);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   ASSERT_TRUE(r->result.has_value()) << (r->error ? r->error->message : "");
   EXPECT_EQ((*r->result)["started"]["name"], "job");
   EXPECT_EQ((*r->result)["started"]["kind"], "adhoc");
+  EXPECT_EQ((*r->result)["fds"], json::array({"stdin", "stdout", "stderr"}));
   const int64_t run_id = *r->id;
 
   auto run = backend_.find_run("job");
@@ -619,16 +625,20 @@ TEST_F(ApiServer, RunPassesStdioAndReportsTheExit) {
   EXPECT_EQ(run->request.argv, (std::vector<std::string>{"sh", "-c", "exit 3"}));
   EXPECT_EQ(run->request.env.at("A"), "1");
   EXPECT_EQ(run->request.cwd, "/tmp");
-  // The descriptors the backend got are ours: write through them, read here.
-  ASSERT_EQ(::write(run->stdio[1].get(), "out", 3), 3);
-  ASSERT_EQ(::write(run->stdio[2].get(), "err", 3), 3);
-  ASSERT_EQ(::write(in.wr.get(), "in", 2), 2);
+  EXPECT_FALSE(run->request.tty);
+  // The descriptors that came with the reply are the other ends of the workload's.
+  std::vector<UniqueFd> stdio = c->take_fds(3);
+  ASSERT_EQ(stdio.size(), 3U);
+  ASSERT_EQ(run->workload.size(), 3U);
+  ASSERT_EQ(::write(run->workload[1].get(), "out", 3), 3);
+  ASSERT_EQ(::write(run->workload[2].get(), "err", 3), 3);
+  ASSERT_EQ(::write(stdio[0].get(), "in", 2), 2);
   char buf[8] = {};
-  ASSERT_EQ(::read(out.rd.get(), buf, sizeof(buf)), 3);
+  ASSERT_EQ(::read(stdio[1].get(), buf, sizeof(buf)), 3);
   EXPECT_EQ(std::string(buf, 3), "out");
-  ASSERT_EQ(::read(err.rd.get(), buf, sizeof(buf)), 3);
+  ASSERT_EQ(::read(stdio[2].get(), buf, sizeof(buf)), 3);
   EXPECT_EQ(std::string(buf, 3), "err");
-  ASSERT_EQ(::read(run->stdio[0].get(), buf, sizeof(buf)), 2);
+  ASSERT_EQ(::read(run->workload[0].get(), buf, sizeof(buf)), 2);
   EXPECT_EQ(std::string(buf, 2), "in");
 
   loop_.post([this] { backend_.finish("job", isolation::ExitStatus{false, 3}); });
@@ -641,44 +651,88 @@ TEST_F(ApiServer, RunPassesStdioAndReportsTheExit) {
   EXPECT_TRUE(backend_.stops().empty());
 }
 
-TEST_F(ApiServer, RunNeedsThreeDescriptors) {
+TEST_F(ApiServer, RunWithATerminalGetsItsMasterAndSize) {
   start();
   auto c = connect();
   ASSERT_TRUE(c);
-  auto r = c->call(Method::kRun, json{{"tenant", "alpha"}, {"argv", {"true"}}}, {}, kWait);
-  ASSERT_TRUE(r.ok());
+  auto r = c->call(Method::kRun,
+                   json{{"tenant", "alpha"},
+                        {"name", "shell"},
+                        {"argv", {"sh"}},
+                        {"tty", true},
+                        {"tty_size", {{"rows", 40}, {"cols", 132}}}},
+                   {}, kWait);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_TRUE(r->result.has_value()) << (r->error ? r->error->message : "");
+  EXPECT_EQ((*r->result)["fds"], json::array({"terminal"}));
+  auto run = backend_.find_run("shell");
+  ASSERT_TRUE(run);
+  ASSERT_TRUE(run->request.tty);
+  EXPECT_EQ(run->request.tty->rows, 40);
+  EXPECT_EQ(run->request.tty->cols, 132);
+  EXPECT_EQ(c->take_fds(3).size(), 1U);
+}
+
+// The agent never takes a client's descriptors, so none can reach a tenant:
+// a request that carries any is refused and the connection closed.
+TEST_F(ApiServer, DescriptorsFromAClientAreRefused) {
+  start();
+  auto c = connect();
+  ASSERT_TRUE(c);
+  Pipe p;
+  std::array<int, 3> fds{p.rd.get(), p.wr.get(), p.wr.get()};
+  auto r = c->call(Method::kRun, json{{"tenant", "alpha"}, {"argv", {"true"}}}, fds, kWait);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
   ASSERT_TRUE(r->error.has_value());
   EXPECT_EQ(r->error->code, ErrorCode::kInvalidRequest);
   EXPECT_EQ(r->error->details[0]["field"], "fds");
+  EXPECT_FALSE(backend_.find_run("run-1"));
+  auto closed = c->read(kWait);
+  EXPECT_FALSE(closed.ok());
+  // The server kept no copy: with ours closed, the pipe's read end sees EOF.
+  p.wr.reset();
+  char byte;
+  EXPECT_EQ(::read(p.rd.get(), &byte, 1), 0);
 }
 
 TEST_F(ApiServer, RunErrors) {
   start();
   auto c = connect();
   ASSERT_TRUE(c);
-  std::array<int, 3> fds{0, 1, 2};
-  auto unknown = c->call(Method::kRun, json{{"tenant", "beta"}, {"argv", {"true"}}}, fds, kWait);
+  auto unknown = c->call(Method::kRun, json{{"tenant", "beta"}, {"argv", {"true"}}}, {}, kWait);
   ASSERT_TRUE(unknown.ok());
   EXPECT_EQ(unknown->error->code, ErrorCode::kTenantUnknown);
-  auto failed = c->call(Method::kRun, json{{"tenant", "alpha"}, {"argv", {"fail"}}}, fds, kWait);
+  auto failed = c->call(Method::kRun, json{{"tenant", "alpha"}, {"argv", {"fail"}}}, {}, kWait);
   ASSERT_TRUE(failed.ok());
   EXPECT_EQ(failed->error->code, ErrorCode::kLaunchFailed);
   EXPECT_NE(failed->error->message.find("cannot exec fail"), std::string::npos);
-  // A refused run's descriptors were consumed, not left for the next request.
-  auto bad = c->call(Method::kRun, json{{"tenant", "alpha"}, {"argv", "true"}}, fds, kWait);
+  auto bad = c->call(Method::kRun, json{{"tenant", "alpha"}, {"argv", "true"}}, {}, kWait);
   ASSERT_TRUE(bad.ok());
   EXPECT_EQ(bad->error->details[0]["field"], "params.argv");
-  auto none = c->call(Method::kRun, json{{"tenant", "alpha"}, {"argv", {"true"}}}, {}, kWait);
-  ASSERT_TRUE(none.ok());
-  EXPECT_EQ(none->error->details[0]["field"], "fds");
+  // A size without a terminal, or a malformed one, is refused, naming the field.
+  auto size = c->call(
+      Method::kRun,
+      json{{"tenant", "alpha"}, {"argv", {"true"}}, {"tty_size", {{"rows", 1}, {"cols", 1}}}}, {},
+      kWait);
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ(size->error->details[0]["field"], "params.tty_size");
+  auto big = c->call(Method::kRun,
+                     json{{"tenant", "alpha"},
+                          {"argv", {"true"}},
+                          {"tty", true},
+                          {"tty_size", {{"rows", 70000}, {"cols", 1}}}},
+                     {}, kWait);
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->error->details[0]["field"], "params.tty_size.rows");
+  // None of them left a descriptor behind.
+  EXPECT_TRUE(c->take_fds(1).empty());
 }
 
 TEST_F(ApiServer, ExitBeforeStartedStillComesAfterIt) {
   start();
   auto c = connect();
   ASSERT_TRUE(c);
-  std::array<int, 3> fds{0, 1, 2};
-  auto r = c->call(Method::kRun, json{{"tenant", "alpha"}, {"argv", {"instant"}}}, fds, kWait);
+  auto r = c->call(Method::kRun, json{{"tenant", "alpha"}, {"argv", {"instant"}}}, {}, kWait);
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(r->result.has_value());
   auto ev = c->read(kWait);
@@ -692,9 +746,8 @@ TEST_F(ApiServer, ClientLeavingStopsItsRun) {
   start();
   auto c = connect();
   ASSERT_TRUE(c);
-  std::array<int, 3> fds{0, 1, 2};
-  auto r = c->call(Method::kRun, json{{"tenant", "alpha"}, {"name", "orphan"}, {"argv", {"x"}}},
-                   fds, kWait);
+  auto r = c->call(Method::kRun, json{{"tenant", "alpha"}, {"name", "orphan"}, {"argv", {"x"}}}, {},
+                   kWait);
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(r->result.has_value());
   c.reset();
@@ -711,9 +764,8 @@ TEST_F(ApiServer, SignalAndStop) {
   start();
   auto c = connect();
   ASSERT_TRUE(c);
-  std::array<int, 3> fds{0, 1, 2};
   ASSERT_TRUE(
-      c->call(Method::kRun, json{{"tenant", "alpha"}, {"name", "w"}, {"argv", {"x"}}}, fds, kWait)
+      c->call(Method::kRun, json{{"tenant", "alpha"}, {"name", "w"}, {"argv", {"x"}}}, {}, kWait)
           .ok());
   auto sig = c->call(Method::kSignal,
                      json{{"tenant", "alpha"}, {"workload", "w"}, {"signal", "HUP"}}, {}, kWait);

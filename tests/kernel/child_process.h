@@ -98,6 +98,8 @@ class Proc {
   Proc& operator=(const Proc&) = delete;
 
   [[nodiscard]] pid_t pid() const { return pid_; }
+  // The write end of its stdin (closed by finish()).
+  [[nodiscard]] int stdin_fd() const { return in_.get(); }
   // Whether it has exited, without reaping it.
   [[nodiscard]] bool exited() const {
     siginfo_t info{};

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <string>
+#include <vector>
 
 #include "api/connection.h"
 #include "api/framing.h"
@@ -122,21 +124,15 @@ TEST_F(ApiSocketPair, TooManyFdsAreRefused) {
 }
 
 ConnectionLimits small_limits() {
-  return ConnectionLimits{/*max_line=*/32, /*max_output=*/64, /*max_pending_fds=*/3,
-                          /*read_budget=*/1024};
+  return ConnectionLimits{/*max_line=*/32, /*max_output=*/64, /*read_budget=*/1024};
 }
 
-TEST_F(ApiSocketPair, ConnectionReadsLinesAndKeepsFdsInOrder) {
+TEST_F(ApiSocketPair, ConnectionReadsLines) {
   Connection c(1, std::move(server_), PeerCredentials{}, small_limits());
-  std::array<int, 3> fds{0, 1, 2};
-  ASSERT_TRUE(send_all(client_.get(), "a\nb", fds).ok());
+  ASSERT_TRUE(send_all(client_.get(), "a\nb").ok());
   EXPECT_EQ(c.read_available(), Connection::ReadOutcome::kOpen);
   EXPECT_EQ(c.next_line(), "a");
   EXPECT_FALSE(c.next_line().has_value());
-  EXPECT_EQ(c.pending_fds(), 3U);
-  auto taken = c.take_fds(2);
-  EXPECT_EQ(taken.size(), 2U);
-  EXPECT_EQ(c.pending_fds(), 1U);
   ASSERT_TRUE(send_all(client_.get(), "\n").ok());
   EXPECT_EQ(c.read_available(), Connection::ReadOutcome::kOpen);
   EXPECT_EQ(c.next_line(), "b");
@@ -144,12 +140,57 @@ TEST_F(ApiSocketPair, ConnectionReadsLinesAndKeepsFdsInOrder) {
   EXPECT_EQ(c.read_available(), Connection::ReadOutcome::kEof);
 }
 
-TEST_F(ApiSocketPair, ConnectionRefusesHoardedFds) {
+// A client's descriptors are never taken (so none can be handed to a tenant):
+// any that come end the connection, and are closed at once.
+TEST_F(ApiSocketPair, ConnectionRefusesDescriptors) {
   Connection c(1, std::move(server_), PeerCredentials{}, small_limits());
-  std::array<int, 3> fds{0, 1, 2};
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  UniqueFd rd(p[0]);
+  UniqueFd wr(p[1]);
+  std::array<int, 1> fds{wr.get()};
   ASSERT_TRUE(send_all(client_.get(), "a\n", fds).ok());
-  ASSERT_TRUE(send_all(client_.get(), "b\n", fds).ok());
-  EXPECT_EQ(c.read_available(), Connection::ReadOutcome::kTooMany);
+  wr.reset();
+  EXPECT_EQ(c.read_available(), Connection::ReadOutcome::kDescriptors);
+  char byte = 0;
+  EXPECT_EQ(::read(rd.get(), &byte, 1), 0);  // no copy of the write end is left
+}
+
+// Descriptors queued with a line leave with that line's first byte: a reader
+// that reads line by line gets them with that line, not before.
+TEST_F(ApiSocketPair, ConnectionSendsDescriptorsWithTheirLine) {
+  ConnectionLimits limits = small_limits();
+  limits.max_output = 1024;
+  Connection c(1, std::move(server_), PeerCredentials{}, limits);
+  // Sent and compacted first, so the attachment's offset must survive that.
+  ASSERT_TRUE(c.queue(std::string(20, 'x') + "\n"));
+  ASSERT_TRUE(c.flush());
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  UniqueFd rd(p[0]);
+  std::vector<UniqueFd> attached;
+  attached.emplace_back(p[1]);
+  ASSERT_TRUE(c.queue("one\n"));
+  ASSERT_TRUE(c.queue("two\n", std::move(attached)));
+  ASSERT_TRUE(c.queue("three\n"));
+  ASSERT_TRUE(c.flush());
+  EXPECT_EQ(c.unsent(), 0U);
+  std::string data;
+  std::vector<UniqueFd> fds;
+  ASSERT_TRUE(recv_some(client_.get(), data, fds, 21).ok());
+  ASSERT_TRUE(recv_some(client_.get(), data, fds, 4).ok());
+  EXPECT_EQ(data, std::string(20, 'x') + "\none\n");
+  EXPECT_TRUE(fds.empty());
+  ASSERT_TRUE(recv_some(client_.get(), data, fds, 4).ok());
+  EXPECT_EQ(data.substr(25), "two\n");
+  ASSERT_EQ(fds.size(), 1U);
+  ASSERT_EQ(::write(fds[0].get(), "!", 1), 1);
+  char byte = 0;
+  ASSERT_EQ(::read(rd.get(), &byte, 1), 1);
+  EXPECT_EQ(byte, '!');
+  ASSERT_TRUE(recv_some(client_.get(), data, fds, 64).ok());
+  EXPECT_EQ(data.substr(29), "three\n");
+  EXPECT_EQ(fds.size(), 1U);
 }
 
 TEST_F(ApiSocketPair, ConnectionStopsAtAnOversizeLine) {

@@ -65,6 +65,23 @@ TEST(ApiParams, RunMinimal) {
   EXPECT_TRUE(r->name.empty());
   EXPECT_TRUE(r->env.empty());
   EXPECT_FALSE(r->cwd.has_value());
+  EXPECT_FALSE(r->tty);
+}
+
+TEST(ApiParams, RunWithATerminal) {
+  auto sized = parse_run_params(json{{"tenant", "a"},
+                                     {"argv", {"sh"}},
+                                     {"tty", true},
+                                     {"tty_size", {{"rows", 24}, {"cols", 65535}}}});
+  ASSERT_TRUE(sized.ok());
+  EXPECT_TRUE(sized->tty);
+  EXPECT_EQ(sized->tty_size.rows, 24);
+  EXPECT_EQ(sized->tty_size.cols, 65535);
+  auto unsized = parse_run_params(json{{"tenant", "a"}, {"argv", {"sh"}}, {"tty", true}});
+  ASSERT_TRUE(unsized.ok());
+  EXPECT_TRUE(unsized->tty);
+  EXPECT_EQ(unsized->tty_size.rows, 0);
+  EXPECT_EQ(unsized->tty_size.cols, 0);
 }
 
 struct BadRun {
@@ -91,6 +108,33 @@ TEST(ApiParams, RunErrorsNameTheField) {
       {json{{"tenant", "a"}, {"argv", argv}, {"cwd", 5}}, "params.cwd"},
       {json{{"tenant", "a"}, {"argv", argv}, {"name", ""}}, "params.name"},
       {json{{"tenant", "a"}, {"argv", argv}, {"stdin", "x"}}, "params.stdin"},
+      {json{{"tenant", "a"}, {"argv", argv}, {"tty", "yes"}}, "params.tty"},
+      {json{{"tenant", "a"}, {"argv", argv}, {"tty_size", {{"rows", 1}, {"cols", 1}}}},
+       "params.tty_size"},
+      {json{{"tenant", "a"},
+            {"argv", argv},
+            {"tty", false},
+            {"tty_size", {{"rows", 1}, {"cols", 1}}}},
+       "params.tty_size"},
+      {json{{"tenant", "a"}, {"argv", argv}, {"tty", true}, {"tty_size", {24, 80}}},
+       "params.tty_size"},
+      {json{{"tenant", "a"}, {"argv", argv}, {"tty", true}, {"tty_size", {{"rows", 24}}}},
+       "params.tty_size.cols"},
+      {json{{"tenant", "a"},
+            {"argv", argv},
+            {"tty", true},
+            {"tty_size", {{"rows", -1}, {"cols", 80}}}},
+       "params.tty_size.rows"},
+      {json{{"tenant", "a"},
+            {"argv", argv},
+            {"tty", true},
+            {"tty_size", {{"rows", 24}, {"cols", 80.5}}}},
+       "params.tty_size.cols"},
+      {json{{"tenant", "a"},
+            {"argv", argv},
+            {"tty", true},
+            {"tty_size", {{"rows", 24}, {"cols", 80}, {"x", 0}}}},
+       "params.tty_size.x"},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(field_of(parse_run_params(c.params)), c.field) << c.params.dump();
