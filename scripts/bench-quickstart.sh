@@ -62,6 +62,7 @@ declare -a seconds labels
 for rev in "${revs[@]}"; do
   commit=$(git -C "$repo" rev-parse --short "$rev")
   root=$(mktemp -d "$base/bulkhead-quickstart.XXXXXX")
+  chmod 0755 "$root" # it becomes /, which tenants' uids must traverse
   echo "bench-quickstart: $commit: a fresh bookworm root in $root (not timed)" >&2
   debootstrap --variant=minbase --include=git,ca-certificates,procps,iproute2 \
     bookworm "$root" "$mirror" >"$root.debootstrap.log" 2>&1 ||

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstring>
 
+#include "config/cidr.h"
 #include "net/network_host.h"
 
 namespace bulkhead::net {
