@@ -73,7 +73,7 @@ std::string read_file(const std::string& path) {
 // bulkheadctl on a pty of the test's own, as its controlling terminal.
 class TerminalCtl {
  public:
-  TerminalCtl(const std::vector<std::string>& argv, winsize size = {24, 80, 0, 0}) {
+  explicit TerminalCtl(const std::vector<std::string>& argv, winsize size = {24, 80, 0, 0}) {
     master_.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
     EXPECT_TRUE(master_) << std::strerror(errno);
     EXPECT_EQ(::grantpt(master_.get()), 0);
@@ -272,7 +272,7 @@ TEST_F(E2ETerminal, AttackKeepingTheCallersPipesAfterTheRun) {
   // Nobody may read this any more: the write fails (EPIPE) or reaches nobody.
   sighandler_t old = std::signal(SIGPIPE, SIG_IGN);
   (void)!::write(p.stdin_fd(), "secret\n", 7);
-  std::signal(SIGPIPE, old);
+  (void)std::signal(SIGPIPE, old);
   std::this_thread::sleep_for(milliseconds(2000));
   // The caller's stdout and stderr end with bulkheadctl: nobody else holds them.
   Output o = p.finish(milliseconds(3000));
@@ -423,7 +423,7 @@ TEST_F(E2ETerminal, PipesAreBinarySafeAndCarryLargeOutput) {
       }
       off += static_cast<size_t>(n);
     }
-    std::signal(SIGPIPE, old);
+    (void)std::signal(SIGPIPE, old);
   });
   // finish() closes stdin only after the writer is done with it.
   std::string out;
